@@ -1,0 +1,49 @@
+#pragma once
+/// Time as the services see it. Everything that decides by time (batch intervals, cache expiry,
+/// rate windows, backoff) takes a Clock& so tests drive a ManualClock instead of sleeping.
+#include <atomic>
+#include <chrono>
+
+namespace ste {
+
+using SysClock = std::chrono::system_clock;
+using TimePoint = SysClock::time_point;
+using Millis = std::chrono::milliseconds;
+
+/// Source of wall-clock time. Implementations are thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+/// The real clock.
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override { return SysClock::now(); }
+};
+
+/// A clock that only moves when told to. Thread-safe (atomic), for tests.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(TimePoint start = TimePoint{std::chrono::seconds{1'800'000'000}})
+      : ns_(start.time_since_epoch().count()) {}
+  TimePoint now() const override { return TimePoint{TimePoint::duration{ns_.load()}}; }
+  void advance(TimePoint::duration d) { ns_ += d.count(); }
+  void set(TimePoint t) { ns_ = t.time_since_epoch().count(); }
+
+ private:
+  std::atomic<TimePoint::rep> ns_;
+};
+
+inline std::int64_t to_epoch_ms(TimePoint t) {
+  return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+}
+inline std::int64_t to_epoch_us(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_epoch_ms(std::int64_t ms) {
+  return TimePoint{std::chrono::duration_cast<TimePoint::duration>(Millis{ms})};
+}
+
+}  // namespace ste

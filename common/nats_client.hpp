@@ -1,0 +1,85 @@
+#pragma once
+/// Thin adapter over one cnats connection and its JetStream context: connect (URL list,
+/// user/password or creds file, endless reconnect), idempotent stream and durable-consumer setup,
+/// core and JetStream publish. Failures throw NatsError. cnats connections are thread-safe; this
+/// class adds no state of its own after construction.
+#include <nats/nats.h>
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ste {
+
+class NatsError : public std::runtime_error {
+ public:
+  NatsError(const std::string& what, natsStatus status) : std::runtime_error(what), status_(status) {}
+  natsStatus status() const { return status_; }
+
+ private:
+  natsStatus status_;
+};
+
+struct NatsSettings {
+  std::string urls = "nats://127.0.0.1:4222";  ///< comma-separated
+  std::string user;
+  std::string password;
+  std::string creds_file;
+  std::string name;  ///< client name shown by the server
+  std::chrono::milliseconds connect_timeout{15000};  ///< how long start-up keeps retrying
+};
+
+/// The JetStream objects the product uses (docs/DESIGN.md §2).
+struct StreamSpec {
+  std::string name;
+  std::string subject;
+  int replicas = 1;
+};
+inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>"};
+inline const StreamSpec kBatchesStream{"STE_BATCHES", "ste.batches.flushed"};
+inline constexpr const char* kBatchesSubject = "ste.batches.flushed";
+
+struct ConsumerSpec {
+  std::string stream;
+  std::string durable;
+  std::chrono::seconds ack_wait{30};
+  std::int64_t max_ack_pending = 20000;
+};
+
+class NatsClient {
+ public:
+  explicit NatsClient(const NatsSettings& settings);
+  ~NatsClient();
+  NatsClient(const NatsClient&) = delete;
+  NatsClient& operator=(const NatsClient&) = delete;
+
+  /// Creates the stream (work-queue retention, file storage) or updates it to the spec.
+  void ensure_stream(const StreamSpec& spec);
+  /// Creates or updates a durable pull consumer with explicit acks.
+  void ensure_pull_consumer(const ConsumerSpec& spec);
+  /// Binds a pull subscription to an existing durable consumer. Caller owns the result.
+  natsSubscription* pull_subscribe(const ConsumerSpec& spec, const std::string& filter);
+
+  /// Core publish (fire and forget, buffered by cnats).
+  void publish(const std::string& subject, std::string_view data);
+  /// JetStream publish that waits for the stream's ack: the message is durable on return.
+  void js_publish(const std::string& subject, std::string_view data,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
+  void flush(std::chrono::milliseconds timeout);
+
+  bool connected() const;
+  natsConnection* conn() { return conn_; }
+  jsCtx* js() { return js_; }
+
+ private:
+  natsConnection* conn_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+/// Throws NatsError with cnats' last error text when `s` is not NATS_OK.
+void nats_check(natsStatus s, std::string_view what);
+
+}  // namespace ste

@@ -1,0 +1,122 @@
+#include "common/pg_connection.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace ste {
+
+namespace {
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::int64_t PgResult::int64(int row, int col) const {
+  const auto t = text(row, col);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc{} || p != t.data() + t.size()) {
+    throw PgError(fmt::format("column {} is not an integer: '{}'", col, t), "", false);
+  }
+  return v;
+}
+
+double PgResult::float8(int row, int col) const {
+  const auto t = text(row, col);
+  if (t == "NaN") return std::nan("");
+  if (t == "Infinity") return INFINITY;
+  if (t == "-Infinity") return -INFINITY;
+  double v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc{}) throw PgError(fmt::format("column {} is not a number: '{}'", col, t), "", false);
+  return v;
+}
+
+std::int64_t PgResult::affected() const {
+  const char* n = PQcmdTuples(r_.get());
+  return (n && *n) ? std::stoll(n) : 0;
+}
+
+PgConnection::PgConnection(std::string conninfo)
+    : conninfo_(std::move(conninfo)), conn_(PQconnectdb(conninfo_.c_str()), &PQfinish) {
+  if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
+    throw PgError(fmt::format("cannot connect to PostgreSQL: {}",
+                              conn_ ? trim(PQerrorMessage(conn_.get())) : "out of memory"),
+                  "08001", true);
+  }
+  // Every timestamp we read or truncate (minute buckets) is UTC, whatever the server's default.
+  exec("SET TimeZone = 'UTC'");
+}
+
+void PgConnection::reconnect() {
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    throw PgError(fmt::format("cannot reconnect to PostgreSQL: {}", trim(PQerrorMessage(conn_.get()))),
+                  "08001", true);
+  }
+  exec("SET TimeZone = 'UTC'");
+}
+
+PgResult PgConnection::check(PGresult* r, std::string_view sql) {
+  PgResult res(r);
+  const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return res;
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const bool lost = PQstatus(conn_.get()) != CONNECTION_OK;
+  std::string msg = trim(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_.get()));
+  if (msg.empty()) msg = trim(PQerrorMessage(conn_.get()));
+  const auto head = sql.substr(0, std::min<size_t>(sql.size(), 60));
+  throw PgError(fmt::format("{} (statement: {}...)", msg, head), state ? state : (lost ? "08006" : ""),
+                lost);
+}
+
+PgResult PgConnection::exec(std::string_view sql) {
+  const std::string s(sql);
+  return check(PQexec(conn_.get(), s.c_str()), sql);
+}
+
+PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0),
+               sql);
+}
+
+void PgArrayBuilder::add(std::int64_t v) {
+  sep();
+  fmt::format_to(std::back_inserter(body_), "{}", v);
+}
+void PgArrayBuilder::add(double v) {
+  sep();
+  fmt::format_to(std::back_inserter(body_), "{}", v);
+}
+void PgArrayBuilder::add(std::string_view s) {
+  sep();
+  body_.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') body_.push_back('\\');
+    body_.push_back(c);
+  }
+  body_.push_back('"');
+}
+void PgArrayBuilder::add_null() {
+  sep();
+  body_ += "NULL";
+}
+
+std::string pg_quote_ident(std::string_view ident) {
+  std::string out = "\"";
+  for (char c : ident) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace ste

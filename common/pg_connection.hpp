@@ -1,0 +1,105 @@
+#pragma once
+/// Thin RAII adapter over one libpq connection. Failures throw PgError (typed: a lost connection is
+/// distinguishable from a statement error) and the caller's loop boundary decides what to do.
+/// Not thread-safe: one connection per thread (or per pool checkout).
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ste {
+
+class PgError : public std::runtime_error {
+ public:
+  PgError(const std::string& what, std::string sqlstate, bool connection_lost)
+      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+  bool connection_lost() const { return connection_lost_; }
+
+ private:
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+/// A statement parameter in text format; nullopt is SQL NULL.
+using PgParam = std::optional<std::string>;
+
+/// Owns one PGresult.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
+  int rows() const { return PQntuples(r_.get()); }
+  int cols() const { return PQnfields(r_.get()); }
+  bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string_view text(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col),
+            static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+  }
+  std::int64_t int64(int row, int col) const;
+  double float8(int row, int col) const;
+  bool boolean(int row, int col) const { return text(row, col) == "t"; }
+  std::optional<std::string> opt_text(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return std::string(text(row, col));
+  }
+  std::int64_t affected() const;
+
+ private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
+};
+
+class PgConnection {
+ public:
+  /// Connects; throws PgError(connection_lost=true) when the server cannot be reached.
+  explicit PgConnection(std::string conninfo);
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  /// Runs SQL without parameters (may hold several statements).
+  PgResult exec(std::string_view sql);
+  /// Runs one statement with text parameters.
+  PgResult exec(const std::string& sql, const std::vector<PgParam>& params);
+  PgResult exec(const std::string& sql, std::initializer_list<PgParam> params) {
+    return exec(sql, std::vector<PgParam>(params));
+  }
+
+  bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  /// Re-establishes a broken connection; throws PgError if the server is still unreachable.
+  void reconnect();
+  PGconn* raw() { return conn_.get(); }
+  const std::string& conninfo() const { return conninfo_; }
+
+ private:
+  PgResult check(PGresult* r, std::string_view sql);
+  std::string conninfo_;
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+};
+
+/// Builds a PostgreSQL array literal (`{1,2,3}`, `{"a","b\"c",NULL}`) for unnest-style batches.
+class PgArrayBuilder {
+ public:
+  void add(std::int64_t v);
+  void add(double v);
+  void add(std::string_view s);
+  void add_null();
+  void add(const std::optional<std::string>& s) { s ? add(std::string_view{*s}) : add_null(); }
+  std::string finish() const { return body_.empty() ? "{}" : "{" + body_ + "}"; }
+  void reserve(size_t n) { body_.reserve(n); }
+
+ private:
+  void sep() {
+    if (!body_.empty()) body_.push_back(',');
+  }
+  std::string body_;
+};
+
+/// Quotes an identifier for SQL text (used only for names we generate, e.g. partitions).
+std::string pg_quote_ident(std::string_view ident);
+
+}  // namespace ste

@@ -1,0 +1,30 @@
+#pragma once
+/// Settings shared by every binary. Each is an environment variable and the same-named flag
+/// (`STE_NATS_URL` = `--nats-url`); CLI11 gives the flag precedence over the environment.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "common/nats_client.hpp"
+
+namespace ste {
+
+enum class NatsMode { jetstream, core };
+
+struct CommonSettings {
+  NatsSettings nats;
+  std::string database_url = "postgresql://127.0.0.1:5432/ste";
+  std::string log_format = "json";
+  std::string log_level = "info";
+};
+
+/// Options every binary has: NATS, database, logging.
+void add_common_options(CLI::App& app, CommonSettings& s);
+/// `--http-addr` / STE_HTTP_ADDR with the service's own default.
+void add_http_option(CLI::App& app, std::string& addr);
+/// `--nats-mode` / STE_NATS_MODE (jetstream | core).
+void add_nats_mode_option(CLI::App& app, NatsMode& mode);
+
+/// Splits "host:port"; throws std::invalid_argument naming the setting when malformed.
+std::pair<std::string, int> parse_host_port(const std::string& addr, const std::string& setting);
+
+}  // namespace ste

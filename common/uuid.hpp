@@ -1,0 +1,7 @@
+#pragma once
+/// Random (version 4) UUIDs from OpenSSL's CSPRNG.
+#include <string>
+
+namespace ste {
+std::string new_uuid_v4();
+}

@@ -1,0 +1,70 @@
+#include "ingester/batch_buffer.hpp"
+
+#include <algorithm>
+
+namespace ste::ingest {
+
+BatchBuffer::BatchBuffer(std::size_t max_readings, Millis interval, const Clock& clock)
+    : max_readings_(std::max<std::size_t>(1, max_readings)), interval_(interval), clock_(clock) {}
+
+bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg) {
+  const TimePoint now = clock_.now();
+  std::lock_guard lock(mu_);
+  if (pending_.empty()) {
+    pending_.opened_at = now;
+    pending_.readings.reserve(max_readings_);
+  }
+  if (pending_.readings.empty()) {
+    pending_.readings = std::move(readings);
+  } else {
+    pending_.readings.insert(pending_.readings.end(), std::make_move_iterator(readings.begin()),
+                             std::make_move_iterator(readings.end()));
+  }
+  if (msg != nullptr) pending_.messages.push_back(msg);
+  return pending_.readings.size() >= max_readings_;
+}
+
+bool BatchBuffer::due_locked(TimePoint now) const {
+  if (pending_.empty()) return false;
+  return pending_.readings.size() >= max_readings_ || now - pending_.opened_at >= interval_;
+}
+
+Batch BatchBuffer::swap_locked() {
+  Batch out;
+  std::swap(out, pending_);
+  return out;
+}
+
+bool BatchBuffer::due() const {
+  const TimePoint now = clock_.now();
+  std::lock_guard lock(mu_);
+  return due_locked(now);
+}
+
+std::optional<Batch> BatchBuffer::take_if_due() {
+  const TimePoint now = clock_.now();
+  std::lock_guard lock(mu_);
+  if (!due_locked(now)) return std::nullopt;
+  return swap_locked();
+}
+
+Batch BatchBuffer::take_all() {
+  std::lock_guard lock(mu_);
+  return swap_locked();
+}
+
+std::optional<Millis> BatchBuffer::time_until_due() const {
+  const TimePoint now = clock_.now();
+  std::lock_guard lock(mu_);
+  if (pending_.empty()) return std::nullopt;
+  if (pending_.readings.size() >= max_readings_) return Millis{0};
+  const auto age = std::chrono::duration_cast<Millis>(now - pending_.opened_at);
+  return age >= interval_ ? Millis{0} : interval_ - age;
+}
+
+std::size_t BatchBuffer::size() const {
+  std::lock_guard lock(mu_);
+  return pending_.readings.size();
+}
+
+}  // namespace ste::ingest

@@ -1,0 +1,71 @@
+#pragma once
+/// BatchBuffer: collects validated readings until STE_BATCH_SIZE readings are buffered or
+/// STE_BATCH_INTERVAL_MS has passed since the first one arrived, whichever comes first.
+///
+/// Concurrency: push() is called by the consumer thread, take_*() by the writer thread(s). One
+/// mutex guards the pending batch; take swaps the whole batch out under the lock and the database
+/// write happens after the lock is released, so pushes never wait on database I/O.
+///
+/// A message's readings always travel in one batch (all or nothing), so a source message can be
+/// acked exactly when its batch commits. A batch may therefore exceed the size limit by at most
+/// one message's readings.
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "ingester/reading.hpp"
+
+namespace ste::ingest {
+
+/// A reading with its tenant and device resolved to database ids.
+struct BufferedReading {
+  std::int64_t tenant_id = 0;
+  std::int64_t device_id = 0;
+  Reading reading;
+};
+
+/// A swapped-out batch: the readings and the source messages to ack (JetStream) once committed.
+/// Core mode has no messages to ack; entries may then be null.
+struct Batch {
+  std::vector<BufferedReading> readings;
+  std::vector<natsMsg*> messages;
+  TimePoint opened_at{};
+  bool empty() const { return readings.empty() && messages.empty(); }
+};
+
+class BatchBuffer {
+ public:
+  BatchBuffer(std::size_t max_readings, Millis interval, const Clock& clock);
+
+  /// Appends one message's readings. Returns true when the buffer is now full, i.e. the
+  /// caller should wake a writer.
+  bool push(std::vector<BufferedReading>&& readings, natsMsg* msg);
+
+  /// True when the pending batch should be written now (full, or non-empty and older than the
+  /// interval).
+  bool due() const;
+  /// Swaps out the pending batch if it is due; nullopt otherwise.
+  std::optional<Batch> take_if_due();
+  /// Swaps out whatever is pending (shutdown drain); may return an empty batch.
+  Batch take_all();
+
+  /// How long until the pending batch becomes due by age; nullopt when the buffer is empty.
+  std::optional<Millis> time_until_due() const;
+  std::size_t size() const;
+
+ private:
+  bool due_locked(TimePoint now) const;
+  Batch swap_locked();
+
+  const std::size_t max_readings_;
+  const Millis interval_;
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  Batch pending_;  // guarded by mu_
+};
+
+}  // namespace ste::ingest

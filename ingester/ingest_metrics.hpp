@@ -1,0 +1,38 @@
+#pragma once
+/// The ingester's Prometheus metrics (prometheus-cpp), registered once on the service's registry.
+/// prometheus-cpp metrics are thread-safe.
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+
+#include "ingester/reject_reason.hpp"
+
+namespace ste::ingest {
+
+struct IngestMetrics {
+  explicit IngestMetrics(prometheus::Registry& registry);
+
+  prometheus::Counter& messages;          ///< messages received from NATS
+  prometheus::Counter& readings_stored;   ///< rows actually inserted
+  prometheus::Counter& readings_duplicate;///< accepted but already stored (redelivery)
+  prometheus::Counter& batches_ok;
+  prometheus::Counter& batches_failed;
+  prometheus::Counter& write_retries;
+  prometheus::Counter& readings_dropped;  ///< core mode: lost with a failed batch
+  prometheus::Counter& messages_naked;    ///< JetStream: handed back for redelivery
+  prometheus::Counter& summary_failures;
+  prometheus::Histogram& batch_seconds;   ///< write + summary + ack per batch
+  prometheus::Histogram& batch_size;
+  prometheus::Gauge& buffered_readings;
+  prometheus::Gauge& inflight_readings;
+  prometheus::Gauge& consumer_pending;    ///< from the last fetched message's metadata
+  std::array<prometheus::Counter*, kAllRejectReasons.size()> rejected{};
+
+  prometheus::Counter& rejected_for(RejectReason r) { return *rejected[static_cast<size_t>(r)]; }
+};
+
+}  // namespace ste::ingest

@@ -1,0 +1,39 @@
+#pragma once
+/// ste-ingester wiring (the thin shell around the pure ingest core).
+///
+/// Threads and what they own:
+/// - the libuv loop (run()'s thread): SIGTERM/SIGINT, the batch-interval timer that wakes a
+///   writer when the buffer is due by age, hourly partition upkeep (off-loop via uv_queue_work),
+///   systemd watchdog pings;
+/// - the consumer thread (JetStream mode): blocking Fetch, parse/validate, tenant and device
+///   resolution (own PostgreSQL connection), push into the BatchBuffer; in core mode cnats'
+///   subscription thread does the same from a queue-group callback;
+/// - writer threads (STE_WRITERS, each with its own connection): take a due batch, write it in
+///   one statement, publish its summary, then ack the source messages;
+/// - cpp-httplib's threads for /healthz, /readyz, /metrics.
+/// Flow control: the consumer stops fetching while `max_inflight` readings are received but not
+/// yet committed, so memory stays bounded when PostgreSQL is slow or away (JetStream keeps the
+/// backlog).
+#include <string>
+
+#include "common/settings.hpp"
+
+namespace ste::ingest {
+
+struct IngesterConfig {
+  CommonSettings common;
+  std::string http_addr = "127.0.0.1:9101";
+  NatsMode mode = NatsMode::jetstream;
+  int batch_size = 5000;
+  int batch_interval_ms = 500;
+  int writers = 1;
+  int fetch_size = 500;
+  int max_inflight_readings = 0;  ///< 0 = 4 × batch_size
+  int max_new_devices_per_minute = 100;
+  int retention_days = 30;
+};
+
+/// Runs the ingester until SIGTERM/SIGINT; returns the process exit code.
+int run_ingester(const IngesterConfig& config);
+
+}  // namespace ste::ingest
