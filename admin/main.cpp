@@ -1,8 +1,8 @@
 // ste-admin: `migrate` applies the SQL migrations; `tenant create <slug>` creates a tenant and
 // prints its API key once.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 
 #include "admin/tenant_admin.hpp"
@@ -26,13 +26,16 @@ int main(int argc, char** argv) {
   CLI::App app{"ste-admin: database migrations and tenants"};
   add_common_options(app, common);
   app.require_subcommand(1);
+  app.fallthrough();  // common options may also follow the subcommand
 
   std::string schema_dir;
   auto* migrate = app.add_subcommand("migrate", "Apply the SQL migrations (idempotent)");
-  migrate->add_option("--schema-dir", schema_dir, "Directory of NNN_name.sql files (default: <prefix>/share/ste/schema)");
+  migrate->add_option("--schema-dir", schema_dir,
+                      "Directory of NNN_name.sql files (default: <prefix>/share/ste/schema)");
 
   auto* tenant = app.add_subcommand("tenant", "Manage tenants");
   tenant->require_subcommand(1);
+  tenant->fallthrough();
   std::string slug, name;
   auto* create = tenant->add_subcommand("create", "Create a tenant; prints its API key once");
   create->add_option("slug", slug, "Tenant slug, [a-z0-9-]{1,63}")->required();
@@ -45,7 +48,8 @@ int main(int argc, char** argv) {
     if (migrate->parsed()) {
       const auto dir = schema_dir_or_default(schema_dir);
       const int applied = apply_migrations(db, dir);
-      log::info("migrations applied", {{"applied", applied}, {"version", schema_version(db)}, {"dir", dir.string()}});
+      log::info("migrations applied",
+                {{"applied", applied}, {"version", schema_version(db)}, {"dir", dir.string()}});
       return 0;
     }
     if (create->parsed()) {

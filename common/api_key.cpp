@@ -21,7 +21,8 @@ std::string to_hex(const unsigned char* p, size_t n) {
 
 std::string generate_api_key() {
   std::array<unsigned char, 20> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed");
   return "ste_" + to_hex(b.data(), b.size());
 }
 

@@ -37,10 +37,10 @@ class ManualClock final : public Clock {
 };
 
 inline std::int64_t to_epoch_ms(TimePoint t) {
-  return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+  return std::chrono::floor<Millis>(t.time_since_epoch()).count();
 }
 inline std::int64_t to_epoch_us(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 inline TimePoint from_epoch_ms(std::int64_t ms) {
   return TimePoint{std::chrono::duration_cast<TimePoint::duration>(Millis{ms})};

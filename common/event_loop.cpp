@@ -27,7 +27,8 @@ struct EventLoop::Work {
 
 EventLoop::EventLoop() {
   uv_loop_init(&loop_);
-  uv_async_init(&loop_, &stop_async_, [](uv_async_t* a) { static_cast<EventLoop*>(a->data)->stop(); });
+  uv_async_init(&loop_, &stop_async_,
+                [](uv_async_t* a) { static_cast<EventLoop*>(a->data)->stop(); });
   stop_async_.data = this;
 }
 
@@ -44,7 +45,8 @@ void EventLoop::on_shutdown_signal(std::function<void(int)> fn) {
     s->handle.data = s.get();
     uv_signal_init(&loop_, &s->handle);
     uv_signal_start(
-        &s->handle, [](uv_signal_t* h, int sig) { static_cast<Signal*>(h->data)->fn(sig); }, signum);
+        &s->handle, [](uv_signal_t* h, int sig) { static_cast<Signal*>(h->data)->fn(sig); },
+        signum);
     signals_.push_back(std::move(s));
   }
 }
@@ -55,7 +57,8 @@ void EventLoop::every(Millis period, std::function<void()> fn) {
   t->handle.data = t.get();
   uv_timer_init(&loop_, &t->handle);
   const auto ms = static_cast<uint64_t>(std::max<std::int64_t>(1, period.count()));
-  uv_timer_start(&t->handle, [](uv_timer_t* h) { static_cast<Timer*>(h->data)->fn(); }, ms, ms);
+  uv_timer_start(
+      &t->handle, [](uv_timer_t* h) { static_cast<Timer*>(h->data)->fn(); }, ms, ms);
   timers_.push_back(std::move(t));
 }
 

@@ -31,10 +31,14 @@ void write_field_value(JsonWriter& w, const Field::Value& v) {
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -44,7 +48,8 @@ Level parse_level(std::string_view s) {
   if (s == "info") return Level::info;
   if (s == "warn" || s == "warning") return Level::warn;
   if (s == "error") return Level::error;
-  throw std::invalid_argument(fmt::format("log level must be debug, info, warn or error, not '{}'", s));
+  throw std::invalid_argument(
+      fmt::format("log level must be debug, info, warn or error, not '{}'", s));
 }
 
 std::string format_log_line(TimePoint ts, Level level, std::string_view component,
@@ -67,8 +72,8 @@ std::string format_log_line(TimePoint ts, Level level, std::string_view componen
 
 std::string format_text_line(TimePoint ts, Level level, std::string_view component,
                              std::string_view msg, Fields fields) {
-  std::string out = fmt::format("{} {:5} [{}] {}", format_rfc3339_ms(ts), level_name(level),
-                                component, msg);
+  std::string out =
+      fmt::format("{} {:5} [{}] {}", format_rfc3339_ms(ts), level_name(level), component, msg);
   for (const auto& f : fields) {
     JsonWriter w;
     write_field_value(w, f.value);
@@ -86,8 +91,8 @@ void init(std::string_view component, std::string_view format, std::string_view 
   s.json = format == "json";
   s.level = parse_level(level);
   if (!s.logger) {
-    s.logger = std::make_shared<spdlog::logger>(
-        std::string(component), std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    s.logger = std::make_shared<spdlog::logger>(std::string(component),
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
     s.logger->set_pattern("%v");
     s.logger->set_level(spdlog::level::trace);
     s.logger->flush_on(spdlog::level::trace);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <thread>
 
 #include "common/log.hpp"
@@ -26,7 +27,8 @@ std::vector<std::string> split_urls(const std::string& urls) {
   size_t start = 0;
   while (start <= urls.size()) {
     const size_t comma = urls.find(',', start);
-    std::string part = urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string part =
+        urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     while (!part.empty() && part.front() == ' ') part.erase(part.begin());
     while (!part.empty() && part.back() == ' ') part.pop_back();
     if (!part.empty()) out.push_back(part);
@@ -36,7 +38,11 @@ std::vector<std::string> split_urls(const std::string& urls) {
   return out;
 }
 
-void on_disconnected(natsConnection*, void*) { log::warn("nats disconnected; reconnecting"); }
+void on_disconnected(natsConnection*, void* closure) {
+  // Destroying the connection also fires this callback: stay quiet for an intended close.
+  if (!static_cast<std::atomic<bool>*>(closure)->load())
+    log::warn("nats disconnected; reconnecting");
+}
 void on_reconnected(natsConnection*, void*) { log::info("nats reconnected"); }
 void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
   log::warn("nats async error", {{"error", natsStatus_GetText(err)}});
@@ -66,7 +72,7 @@ NatsClient::NatsClient(const NatsSettings& settings) {
   natsOptions_SetReconnectWait(raw, 250);
   natsOptions_SetReconnectBufSize(raw, 64 * 1024 * 1024);
   natsOptions_SetTimeout(raw, 2000);
-  natsOptions_SetDisconnectedCB(raw, on_disconnected, nullptr);
+  natsOptions_SetDisconnectedCB(raw, on_disconnected, &closing_);
   natsOptions_SetReconnectedCB(raw, on_reconnected, nullptr);
   natsOptions_SetErrorHandler(raw, on_error, nullptr);
 
@@ -82,6 +88,7 @@ NatsClient::NatsClient(const NatsSettings& settings) {
 }
 
 NatsClient::~NatsClient() {
+  closing_ = true;
   if (js_) jsCtx_Destroy(js_);
   if (conn_) {
     natsConnection_FlushTimeout(conn_, 2000);
@@ -109,7 +116,8 @@ void NatsClient::ensure_stream(const StreamSpec& spec) {
     s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
   }
   if (info) jsStreamInfo_Destroy(info);
-  nats_check(s, fmt::format("ensure stream {} (jetstream error {})", spec.name, static_cast<int>(jerr)));
+  nats_check(
+      s, fmt::format("ensure stream {} (jetstream error {})", spec.name, static_cast<int>(jerr)));
 }
 
 void NatsClient::ensure_pull_consumer(const ConsumerSpec& spec) {
@@ -127,8 +135,8 @@ void NatsClient::ensure_pull_consumer(const ConsumerSpec& spec) {
     s = js_UpdateConsumer(&info, js_, spec.stream.c_str(), &cfg, nullptr, &jerr);
   }
   if (info) jsConsumerInfo_Destroy(info);
-  nats_check(s, fmt::format("ensure consumer {} on {} (jetstream error {})", spec.durable, spec.stream,
-                            static_cast<int>(jerr)));
+  nats_check(s, fmt::format("ensure consumer {} on {} (jetstream error {})", spec.durable,
+                            spec.stream, static_cast<int>(jerr)));
 }
 
 natsSubscription* NatsClient::pull_subscribe(const ConsumerSpec& spec, const std::string& filter) {
@@ -139,14 +147,16 @@ natsSubscription* NatsClient::pull_subscribe(const ConsumerSpec& spec, const std
   so.ManualAck = true;
   natsSubscription* sub = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  nats_check(js_PullSubscribe(&sub, js_, filter.c_str(), spec.durable.c_str(), nullptr, &so, &jerr),
-             fmt::format("pull subscribe {} (jetstream error {})", spec.durable, static_cast<int>(jerr)));
+  nats_check(
+      js_PullSubscribe(&sub, js_, filter.c_str(), spec.durable.c_str(), nullptr, &so, &jerr),
+      fmt::format("pull subscribe {} (jetstream error {})", spec.durable, static_cast<int>(jerr)));
   return sub;
 }
 
 void NatsClient::publish(const std::string& subject, std::string_view data) {
-  nats_check(natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size())),
-             fmt::format("publish {}", subject));
+  nats_check(
+      natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size())),
+      fmt::format("publish {}", subject));
 }
 
 void NatsClient::js_publish(const std::string& subject, std::string_view data,
@@ -159,7 +169,8 @@ void NatsClient::js_publish(const std::string& subject, std::string_view data,
   natsStatus s = js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()),
                             &po, &jerr);
   if (ack) jsPubAck_Destroy(ack);
-  nats_check(s, fmt::format("jetstream publish {} (jetstream error {})", subject, static_cast<int>(jerr)));
+  nats_check(
+      s, fmt::format("jetstream publish {} (jetstream error {})", subject, static_cast<int>(jerr)));
 }
 
 void NatsClient::flush(std::chrono::milliseconds timeout) {

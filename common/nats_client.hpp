@@ -5,6 +5,7 @@
 /// class adds no state of its own after construction.
 #include <nats/nats.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -16,7 +17,8 @@ namespace ste {
 
 class NatsError : public std::runtime_error {
  public:
-  NatsError(const std::string& what, natsStatus status) : std::runtime_error(what), status_(status) {}
+  NatsError(const std::string& what, natsStatus status)
+      : std::runtime_error(what), status_(status) {}
   natsStatus status() const { return status_; }
 
  private:
@@ -28,7 +30,7 @@ struct NatsSettings {
   std::string user;
   std::string password;
   std::string creds_file;
-  std::string name;  ///< client name shown by the server
+  std::string name;                                  ///< client name shown by the server
   std::chrono::milliseconds connect_timeout{15000};  ///< how long start-up keeps retrying
 };
 
@@ -77,6 +79,7 @@ class NatsClient {
  private:
   natsConnection* conn_ = nullptr;
   jsCtx* js_ = nullptr;
+  std::atomic<bool> closing_{false};
 };
 
 /// Throws NatsError with cnats' last error text when `s` is not NATS_OK.

@@ -31,7 +31,8 @@ double PgResult::float8(int row, int col) const {
   if (t == "-Infinity") return -INFINITY;
   double v = 0;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc{}) throw PgError(fmt::format("column {} is not a number: '{}'", col, t), "", false);
+  if (ec != std::errc{})
+    throw PgError(fmt::format("column {} is not a number: '{}'", col, t), "", false);
   return v;
 }
 
@@ -54,8 +55,9 @@ PgConnection::PgConnection(std::string conninfo)
 void PgConnection::reconnect() {
   PQreset(conn_.get());
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
-    throw PgError(fmt::format("cannot reconnect to PostgreSQL: {}", trim(PQerrorMessage(conn_.get()))),
-                  "08001", true);
+    throw PgError(
+        fmt::format("cannot reconnect to PostgreSQL: {}", trim(PQerrorMessage(conn_.get()))),
+        "08001", true);
   }
   exec("SET TimeZone = 'UTC'");
 }
@@ -69,8 +71,8 @@ PgResult PgConnection::check(PGresult* r, std::string_view sql) {
   std::string msg = trim(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_.get()));
   if (msg.empty()) msg = trim(PQerrorMessage(conn_.get()));
   const auto head = sql.substr(0, std::min<size_t>(sql.size(), 60));
-  throw PgError(fmt::format("{} (statement: {}...)", msg, head), state ? state : (lost ? "08006" : ""),
-                lost);
+  throw PgError(fmt::format("{} (statement: {}...)", msg, head),
+                state ? state : (lost ? "08006" : ""), lost);
 }
 
 PgResult PgConnection::exec(std::string_view sql) {

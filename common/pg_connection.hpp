@@ -18,7 +18,9 @@ namespace ste {
 class PgError : public std::runtime_error {
  public:
   PgError(const std::string& what, std::string sqlstate, bool connection_lost)
-      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+      : std::runtime_error(what),
+        sqlstate_(std::move(sqlstate)),
+        connection_lost_(connection_lost) {}
   const std::string& sqlstate() const { return sqlstate_; }
   bool connection_lost() const { return connection_lost_; }
 
@@ -38,8 +40,7 @@ class PgResult {
   int cols() const { return PQnfields(r_.get()); }
   bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
   std::string_view text(int row, int col) const {
-    return {PQgetvalue(r_.get(), row, col),
-            static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+    return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
   }
   std::int64_t int64(int row, int col) const;
   double float8(int row, int col) const;

@@ -13,7 +13,8 @@ namespace ste {
 namespace {
 constexpr const char* kMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+    " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT "
+    "now())";
 constexpr std::int64_t kMigrateLockKey = 0x5745'4d49'4752;  // "STEMIGR", arbitrary but fixed
 
 std::string read_all(const std::filesystem::path& p) {
@@ -27,7 +28,8 @@ std::string read_all(const std::filesystem::path& p) {
 
 std::vector<Migration> list_migrations(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) {
-    throw std::runtime_error(fmt::format("schema directory {} does not exist (use --schema-dir)", dir.string()));
+    throw std::runtime_error(
+        fmt::format("schema directory {} does not exist (use --schema-dir)", dir.string()));
   }
   std::vector<Migration> out;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -40,7 +42,8 @@ std::vector<Migration> list_migrations(const std::filesystem::path& dir) {
     }
     out.push_back({std::stoi(name.substr(0, digits)), name, e.path()});
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
   for (size_t i = 1; i < out.size(); ++i) {
     if (out[i].version == out[i - 1].version) {
       throw std::runtime_error("two migrations share version " + std::to_string(out[i].version));
@@ -89,8 +92,8 @@ void require_schema(PgConnection& db, int needed) {
   const int have = schema_version(db);
   if (have < needed) {
     throw std::runtime_error(fmt::format(
-        "database schema is at version {}, this binary needs {}: run `ste-admin migrate` first", have,
-        needed));
+        "database schema is at version {}, this binary needs {}: run `ste-admin migrate` first",
+        have, needed));
   }
 }
 

@@ -57,7 +57,8 @@ std::pair<std::string, int> parse_host_port(const std::string& addr, const std::
     throw std::invalid_argument(fmt::format("{} has an invalid port in '{}'", setting, addr));
   }
   std::string host = addr.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return {host, port};
 }
 

@@ -85,6 +85,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
       s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec)) {
     return std::nullopt;
   }
+  // TimePoint counts nanoseconds in 64 bits: years outside 1678..2261 do not fit.
+  if (y < 1678 || y > 2261) return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, mo) || h > 23 ||
       mi > 59 || sec > 60) {
     return std::nullopt;

@@ -14,7 +14,8 @@ std::string format_rfc3339_ms(TimePoint t);
 /// Same, with microseconds (PostgreSQL's precision), for timestamps that must round-trip exactly.
 std::string format_rfc3339_us(TimePoint t);
 
-/// Parses an RFC 3339 date-time. Returns nullopt for anything else (no lenient forms).
+/// Parses an RFC 3339 date-time. Returns nullopt for anything else (no lenient forms) and for
+/// years outside 1678..2261, which a nanosecond TimePoint cannot hold.
 /// Fractions beyond microseconds are truncated to microseconds, PostgreSQL's resolution.
 std::optional<TimePoint> parse_rfc3339(std::string_view s);
 

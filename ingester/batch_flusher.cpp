@@ -5,12 +5,12 @@
 #include "common/uuid.hpp"
 #include "ingester/batch_summary.hpp"
 #include "ingester/batch_writer.hpp"
+#include "ingester/redelivery.hpp"
 
 namespace ste::ingest {
 
 namespace {
 constexpr auto kRetryDelay = std::chrono::milliseconds{100};  // the contract's single retry
-constexpr std::int64_t kNakDelayNs = 1'000'000'000;
 }  // namespace
 
 BatchFlusher::BatchFlusher(const Clock& clock, std::string database_url, NatsClient& nats,
@@ -27,7 +27,8 @@ BatchFlusher::BatchFlusher(const Clock& clock, std::string database_url, NatsCli
 BatchFlusher::~BatchFlusher() { stop(); }
 
 void BatchFlusher::start(int writers) {
-  for (int i = 0; i < writers; ++i) connections_.push_back(std::make_unique<PgConnection>(database_url_));
+  for (int i = 0; i < writers; ++i)
+    connections_.push_back(std::make_unique<PgConnection>(database_url_));
   for (int i = 0; i < writers; ++i) threads_.emplace_back([this, i] { writer_loop(i); });
 }
 
@@ -105,7 +106,7 @@ void BatchFlusher::settle(Batch& batch, bool ok) {
       if (ok) {
         natsMsg_Ack(m, nullptr);
       } else {
-        natsMsg_NakWithDelay(m, kNakDelayNs, nullptr);
+        natsMsg_NakWithDelay(m, kRedeliveryDelayMs, nullptr);
         metrics_.messages_naked.Increment();
       }
     }
@@ -121,7 +122,8 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
   metrics_.batch_size.Observe(static_cast<double>(batch.readings.size()));
   if (!write_with_retry(batch, db, index)) {
     metrics_.batches_failed.Increment();
-    if (!jetstream_) metrics_.readings_dropped.Increment(static_cast<double>(batch.readings.size()));
+    if (!jetstream_)
+      metrics_.readings_dropped.Increment(static_cast<double>(batch.readings.size()));
     log::error("batch given up", {{"readings", batch.readings.size()},
                                   {"messages", batch.messages.size()},
                                   {"action", jetstream_ ? "redeliver" : "dropped"}});

@@ -18,8 +18,8 @@ BatchSummary build_summary(const std::vector<BufferedReading>& readings, std::st
     auto [it, inserted] = by_key.try_emplace(Key{br.tenant_id, br.device_id, r.metric});
     SummaryTuple& t = it->second;
     if (inserted) {
-      t = SummaryTuple{br.tenant_id, br.device_id, r.metric, r.value, r.ts, r.value, r.ts, r.value,
-                       r.ts, 1};
+      t = SummaryTuple{br.tenant_id, br.device_id, r.metric, r.value, r.ts,
+                       r.value,      r.ts,         r.value,  r.ts,    1};
       continue;
     }
     ++t.count;

@@ -54,8 +54,8 @@ WriteResult BatchWriter::write(const std::vector<BufferedReading>& readings) {
     values.add(br.reading.value);
     units.add(br.reading.unit);
   }
-  auto r = db_.exec(kWriteBatchSql, {tenants.finish(), devices.finish(), metrics.finish(), ts.finish(),
-                                     values.finish(), units.finish()});
+  auto r = db_.exec(kWriteBatchSql, {tenants.finish(), devices.finish(), metrics.finish(),
+                                     ts.finish(), values.finish(), units.finish()});
   return WriteResult{r.int64(0, 0), r.int64(0, 1)};
 }
 

@@ -13,8 +13,8 @@
 namespace ste::ingest {
 
 struct WriteResult {
-  std::int64_t inserted = 0;      ///< new rows in readings
-  std::int64_t rollup_rows = 0;   ///< readings_1m rows created or updated
+  std::int64_t inserted = 0;     ///< new rows in readings
+  std::int64_t rollup_rows = 0;  ///< readings_1m rows created or updated
 };
 
 class BatchWriter {

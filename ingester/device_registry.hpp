@@ -22,6 +22,8 @@ class NewDeviceLimiter {
   explicit NewDeviceLimiter(std::int64_t max_per_minute) : max_(max_per_minute) {}
   /// Takes one slot for `tenant_id` in the window containing `now`; false when the window is full.
   bool try_acquire(std::int64_t tenant_id, TimePoint now);
+  /// Gives back a slot taken in the window containing `now` (registration failed).
+  void release(std::int64_t tenant_id, TimePoint now);
 
  private:
   struct Window {
@@ -34,7 +36,8 @@ class NewDeviceLimiter {
 
 class DeviceRegistry {
  public:
-  using Find = std::function<std::optional<std::int64_t>(std::int64_t tenant_id, const std::string& key)>;
+  using Find =
+      std::function<std::optional<std::int64_t>(std::int64_t tenant_id, const std::string& key)>;
   using Create = std::function<std::int64_t(std::int64_t tenant_id, const std::string& key)>;
 
   DeviceRegistry(const Clock& clock, Find find, Create create, std::int64_t max_new_per_minute);
@@ -48,7 +51,7 @@ class DeviceRegistry {
   Find find_;
   Create create_;
   std::mutex mu_;
-  NewDeviceLimiter limiter_;                                        // guarded by mu_
+  NewDeviceLimiter limiter_;                                            // guarded by mu_
   std::map<std::pair<std::int64_t, std::string>, std::int64_t> cache_;  // guarded by mu_
 };
 

@@ -5,18 +5,20 @@
 namespace ste::ingest {
 
 namespace {
-prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help,
-                             const prometheus::Labels& labels = {}) {
+prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
+                             const std::string& help, const prometheus::Labels& labels = {}) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add(labels);
 }
-prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name,
+                         const std::string& help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 }  // namespace
 
 IngestMetrics::IngestMetrics(prometheus::Registry& r)
     : messages(counter(r, "ste_ingest_messages_total", "Messages received from NATS")),
-      readings_stored(counter(r, "ste_ingest_readings_stored_total", "Readings inserted into PostgreSQL")),
+      readings_stored(
+          counter(r, "ste_ingest_readings_stored_total", "Readings inserted into PostgreSQL")),
       readings_duplicate(counter(r, "ste_ingest_readings_duplicate_total",
                                  "Accepted readings that were already stored (redelivery)")),
       batches_ok(prometheus::BuildCounter()
@@ -29,26 +31,29 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                          .Help("Batches written, by result")
                          .Register(r)
                          .Add({{"result", "failed"}})),
-      write_retries(counter(r, "ste_ingest_write_retries_total", "Batch writes retried after a failure")),
+      write_retries(
+          counter(r, "ste_ingest_write_retries_total", "Batch writes retried after a failure")),
       readings_dropped(counter(r, "ste_ingest_readings_dropped_total",
                                "Readings lost with a failed batch (core mode only)")),
       messages_naked(counter(r, "ste_ingest_messages_nak_total",
                              "Messages handed back to JetStream for redelivery after a failure")),
       summary_failures(counter(r, "ste_ingest_summary_publish_failures_total",
                                "Batch summaries that could not be published")),
-      batch_seconds(prometheus::BuildHistogram()
-                        .Name("ste_ingest_batch_seconds")
-                        .Help("Time to write a batch, publish its summary and ack it")
-                        .Register(r)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
-                                                                         0.25, 0.5, 1, 2.5, 5, 10})),
+      batch_seconds(
+          prometheus::BuildHistogram()
+              .Name("ste_ingest_batch_seconds")
+              .Help("Time to write a batch, publish its summary and ack it")
+              .Register(r)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5, 1, 2.5, 5, 10})),
       batch_size(prometheus::BuildHistogram()
                      .Name("ste_ingest_batch_readings")
                      .Help("Readings per written batch")
                      .Register(r)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{10, 100, 500, 1000, 2000, 5000,
-                                                                      10000, 20000})),
-      buffered_readings(gauge(r, "ste_ingest_buffered_readings", "Readings waiting in the batch buffer")),
+                     .Add({}, prometheus::Histogram::BucketBoundaries{10, 100, 500, 1000, 2000,
+                                                                      5000, 10000, 20000})),
+      buffered_readings(
+          gauge(r, "ste_ingest_buffered_readings", "Readings waiting in the batch buffer")),
       inflight_readings(gauge(r, "ste_ingest_inflight_readings",
                               "Readings received but not yet committed or rejected")),
       consumer_pending(gauge(r, "ste_ingest_consumer_pending",
@@ -58,7 +63,8 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                      .Help("Rejected messages or readings, by reason")
                      .Register(r);
   for (auto reason : kAllRejectReasons) {
-    rejected[static_cast<size_t>(reason)] = &family.Add({{"reason", std::string(reason_name(reason))}});
+    rejected[static_cast<size_t>(reason)] =
+        &family.Add({{"reason", std::string(reason_name(reason))}});
   }
 }
 

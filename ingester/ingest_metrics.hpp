@@ -16,20 +16,20 @@ namespace ste::ingest {
 struct IngestMetrics {
   explicit IngestMetrics(prometheus::Registry& registry);
 
-  prometheus::Counter& messages;          ///< messages received from NATS
-  prometheus::Counter& readings_stored;   ///< rows actually inserted
-  prometheus::Counter& readings_duplicate;///< accepted but already stored (redelivery)
+  prometheus::Counter& messages;            ///< messages received from NATS
+  prometheus::Counter& readings_stored;     ///< rows actually inserted
+  prometheus::Counter& readings_duplicate;  ///< accepted but already stored (redelivery)
   prometheus::Counter& batches_ok;
   prometheus::Counter& batches_failed;
   prometheus::Counter& write_retries;
   prometheus::Counter& readings_dropped;  ///< core mode: lost with a failed batch
   prometheus::Counter& messages_naked;    ///< JetStream: handed back for redelivery
   prometheus::Counter& summary_failures;
-  prometheus::Histogram& batch_seconds;   ///< write + summary + ack per batch
+  prometheus::Histogram& batch_seconds;  ///< write + summary + ack per batch
   prometheus::Histogram& batch_size;
   prometheus::Gauge& buffered_readings;
   prometheus::Gauge& inflight_readings;
-  prometheus::Gauge& consumer_pending;    ///< from the last fetched message's metadata
+  prometheus::Gauge& consumer_pending;  ///< from the last fetched message's metadata
   std::array<prometheus::Counter*, kAllRejectReasons.size()> rejected{};
 
   prometheus::Counter& rejected_for(RejectReason r) { return *rejected[static_cast<size_t>(r)]; }

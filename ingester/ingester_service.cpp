@@ -68,7 +68,8 @@ void fetch_loop(natsSubscription* sub, int fetch_size, MessageIntake& intake, Ba
       const auto now = SysClock::now();
       if (now - last_warning > std::chrono::seconds{5}) {
         last_warning = now;
-        log::warn("fetch failed", {{"status", natsStatus_GetText(s)}, {"jetstream_error", static_cast<int>(jerr)}});
+        log::warn("fetch failed",
+                  {{"status", natsStatus_GetText(s)}, {"jetstream_error", static_cast<int>(jerr)}});
       }
       std::this_thread::sleep_for(kFetchWait);
       continue;
@@ -124,23 +125,26 @@ int run_ingester(const IngesterConfig& cfg) {
     nats.ensure_pull_consumer(kIngesterConsumer);
   }
 
-  const int max_inflight = cfg.max_inflight_readings > 0 ? cfg.max_inflight_readings : 4 * cfg.batch_size;
+  const int max_inflight =
+      cfg.max_inflight_readings > 0 ? cfg.max_inflight_readings : 4 * cfg.batch_size;
   InflightGate inflight(max_inflight);
   BatchBuffer buffer(static_cast<size_t>(cfg.batch_size), Millis{cfg.batch_interval_ms}, clock);
   BatchFlusher flusher(clock, cfg.common.database_url, nats, buffer, inflight, metrics, jetstream);
   flusher.start(cfg.writers);
 
   LookupDb lookup_db(cfg.common.database_url);
-  TenantResolver tenants(clock, [&lookup_db](const std::string& slug) -> std::optional<std::int64_t> {
-    auto r = lookup_db.get().exec("SELECT id FROM tenants WHERE slug = $1", {slug});
-    if (r.rows() == 0) return std::nullopt;
-    return r.int64(0, 0);
-  });
+  TenantResolver tenants(
+      clock, [&lookup_db](const std::string& slug) -> std::optional<std::int64_t> {
+        auto r = lookup_db.get().exec("SELECT id FROM tenants WHERE slug = $1", {slug});
+        if (r.rows() == 0) return std::nullopt;
+        return r.int64(0, 0);
+      });
   DeviceRegistry devices(
       clock,
       [&lookup_db](std::int64_t tenant, const std::string& key) -> std::optional<std::int64_t> {
-        auto r = lookup_db.get().exec("SELECT id FROM devices WHERE tenant_id = $1 AND device_key = $2",
-                                      {std::to_string(tenant), key});
+        auto r =
+            lookup_db.get().exec("SELECT id FROM devices WHERE tenant_id = $1 AND device_key = $2",
+                                 {std::to_string(tenant), key});
         if (r.rows() == 0) return std::nullopt;
         return r.int64(0, 0);
       },
@@ -155,8 +159,9 @@ int run_ingester(const IngesterConfig& cfg) {
       },
       cfg.max_new_devices_per_minute);
   RejectLog reject_log;
-  MessageIntake intake(IntakeDeps{clock, nats, tenants, devices, buffer, inflight, metrics, reject_log,
-                                  std::chrono::hours{24} * cfg.retention_days, jetstream});
+  MessageIntake intake(IntakeDeps{clock, nats, tenants, devices, buffer, inflight, metrics,
+                                  reject_log, std::chrono::hours{24} * cfg.retention_days,
+                                  jetstream});
 
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
     if (!nats.connected()) return "nats not connected";
@@ -171,7 +176,8 @@ int run_ingester(const IngesterConfig& cfg) {
   CoreSubscriptionContext core_ctx{&intake, &flusher, &inflight};
   if (jetstream) {
     sub = nats.pull_subscribe(kIngesterConsumer, kSensorsStream.subject);
-    consumer = std::thread([&] { fetch_loop(sub, cfg.fetch_size, intake, flusher, inflight, stopping); });
+    consumer =
+        std::thread([&] { fetch_loop(sub, cfg.fetch_size, intake, flusher, inflight, stopping); });
   } else {
     nats_check(natsConnection_QueueSubscribe(&sub, nats.conn(), kSensorsStream.subject.c_str(),
                                              "ste-ingester", on_core_message, &core_ctx),

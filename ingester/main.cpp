@@ -1,6 +1,7 @@
 // ste-ingester: NATS readings -> validated, batched, idempotent writes to PostgreSQL.
-#include <CLI/CLI.hpp>
 #include <nats/nats.h>
+
+#include <CLI/CLI.hpp>
 
 #include "common/log.hpp"
 #include "ingester/ingester_service.hpp"
@@ -13,21 +14,38 @@ int main(int argc, char** argv) {
   add_http_option(app, cfg.http_addr);
   add_nats_mode_option(app, cfg.mode);
   app.add_option("--batch-size", cfg.batch_size, "Flush a batch at this many readings")
-      ->envname("STE_BATCH_SIZE")->check(CLI::Range(1, 1'000'000))->capture_default_str();
-  app.add_option("--batch-interval-ms", cfg.batch_interval_ms, "... or when the oldest buffered reading is this old")
-      ->envname("STE_BATCH_INTERVAL_MS")->check(CLI::Range(1, 600'000))->capture_default_str();
+      ->envname("STE_BATCH_SIZE")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--batch-interval-ms", cfg.batch_interval_ms,
+                 "... or when the oldest buffered reading is this old")
+      ->envname("STE_BATCH_INTERVAL_MS")
+      ->check(CLI::Range(1, 600'000))
+      ->capture_default_str();
   app.add_option("--writers", cfg.writers, "Writer threads, each with its own database connection")
-      ->envname("STE_WRITERS")->check(CLI::Range(1, 16))->capture_default_str();
+      ->envname("STE_WRITERS")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   app.add_option("--fetch-size", cfg.fetch_size, "Messages per JetStream fetch")
-      ->envname("STE_FETCH_SIZE")->check(CLI::Range(1, 10'000))->capture_default_str();
-  app.add_option("--max-inflight-readings", cfg.max_inflight_readings,
-                 "Stop fetching while this many readings are not yet committed (0 = 4 x batch size)")
-      ->envname("STE_MAX_INFLIGHT_READINGS")->check(CLI::Range(0, 10'000'000))->capture_default_str();
+      ->envname("STE_FETCH_SIZE")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  app.add_option(
+         "--max-inflight-readings", cfg.max_inflight_readings,
+         "Stop fetching while this many readings are not yet committed (0 = 4 x batch size)")
+      ->envname("STE_MAX_INFLIGHT_READINGS")
+      ->check(CLI::Range(0, 10'000'000))
+      ->capture_default_str();
   app.add_option("--max-new-devices-per-minute", cfg.max_new_devices_per_minute,
                  "New devices auto-registered per tenant per minute")
-      ->envname("STE_MAX_NEW_DEVICES_PER_MINUTE")->check(CLI::Range(0, 1'000'000))->capture_default_str();
-  app.add_option("--retention-days", cfg.retention_days, "Days of readings kept (older partitions dropped)")
-      ->envname("STE_RETENTION_DAYS")->check(CLI::Range(1, 36500))->capture_default_str();
+      ->envname("STE_MAX_NEW_DEVICES_PER_MINUTE")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--retention-days", cfg.retention_days,
+                 "Days of readings kept (older partitions dropped)")
+      ->envname("STE_RETENTION_DAYS")
+      ->check(CLI::Range(1, 36500))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   int rc = 1;

@@ -4,14 +4,12 @@
 
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
+#include "ingester/redelivery.hpp"
 #include "ingester/subject_parser.hpp"
 
 namespace ste::ingest {
 
 namespace {
-// Redelivery delay after a dependency failure: long enough not to spin on a database that is
-// away, short enough that recovery is quick.
-constexpr std::int64_t kNakDelayNs = 1'000'000'000;
 
 std::string truncated(std::string_view payload) {
   return std::string(payload.substr(0, kRejectedPayloadMax));
@@ -31,7 +29,7 @@ void MessageIntake::hand_back(natsMsg* msg, const std::exception& e) {
               {{"error", e.what()}, {"action", d_.jetstream ? "redeliver" : "drop"}});
   }
   if (d_.jetstream) {
-    natsMsg_NakWithDelay(msg, kNakDelayNs, nullptr);
+    natsMsg_NakWithDelay(msg, kRedeliveryDelayMs, nullptr);
     d_.metrics.messages_naked.Increment();
   }
   natsMsg_Destroy(msg);
@@ -69,7 +67,8 @@ void MessageIntake::reject(const std::string& subject, const Rejection& r) {
 bool MessageIntake::handle(natsMsg* msg) {
   d_.metrics.messages.Increment();
   const std::string subject = natsMsg_GetSubject(msg);
-  const std::string_view payload(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  const std::string_view payload(natsMsg_GetData(msg),
+                                 static_cast<size_t>(natsMsg_GetDataLength(msg)));
   const TimePoint now = d_.clock.now();
 
   // Absent `ts` takes the time JetStream stored the message: stable across redelivery, so a
@@ -87,8 +86,9 @@ bool MessageIntake::handle(natsMsg* msg) {
 
   const auto parsed_subject = parse_sensor_subject(subject);
   if (!parsed_subject) {
-    reject(subject, {RejectReason::invalid_subject, std::nullopt, truncated(payload),
-                     "subject must be sensors.<tenant [a-z0-9-]{1,63}>.<device [A-Za-z0-9_-]{1,128}>"});
+    reject(subject,
+           {RejectReason::invalid_subject, std::nullopt, truncated(payload),
+            "subject must be sensors.<tenant [a-z0-9-]{1,63}>.<device [A-Za-z0-9_-]{1,128}>"});
     finish_now(msg);
     return false;
   }
@@ -107,8 +107,8 @@ bool MessageIntake::handle(natsMsg* msg) {
     return false;
   }
 
-  ParsedMessage parsed = parser_.parse(
-      payload, MessageContext{parsed_subject->device, now, default_ts, d_.retention});
+  ParsedMessage parsed =
+      parser_.parse(payload, MessageContext{parsed_subject->device, now, default_ts, d_.retention});
   for (const auto& r : parsed.rejections) reject(subject, r);
   if (parsed.readings.empty()) {
     finish_now(msg);

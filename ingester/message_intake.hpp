@@ -42,7 +42,7 @@ class MessageIntake {
 
  private:
   void reject(const std::string& subject, const Rejection& r);
-  void finish_now(natsMsg* msg);        ///< ack (JetStream) and free
+  void finish_now(natsMsg* msg);                          ///< ack (JetStream) and free
   void hand_back(natsMsg* msg, const std::exception& e);  ///< nak with delay / drop, and free
 
   IntakeDeps d_;

@@ -25,6 +25,21 @@ std::string partition_name(std::int64_t day) {
   return fmt::format("readings_p{}{}{}", iso.substr(0, 4), iso.substr(5, 2), iso.substr(8, 2));
 }
 
+std::optional<std::int64_t> partition_day(std::string_view name) {
+  constexpr std::string_view kPrefix = "readings_p";
+  if (name.size() != kPrefix.size() + 8 || name.substr(0, kPrefix.size()) != kPrefix)
+    return std::nullopt;
+  int y = 0, m = 0, d = 0;
+  for (size_t i = kPrefix.size(); i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+  }
+  y = std::stoi(std::string(name.substr(kPrefix.size(), 4)));
+  m = std::stoi(std::string(name.substr(kPrefix.size() + 4, 2)));
+  d = std::stoi(std::string(name.substr(kPrefix.size() + 6, 2)));
+  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  return days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+}
+
 PartitionPlan plan_partitions(TimePoint now, int retention_days, int days_ahead,
                               const std::set<std::string>& existing) {
   PartitionPlan plan;
@@ -38,8 +53,10 @@ PartitionPlan plan_partitions(TimePoint now, int retention_days, int days_ahead,
     if (!existing.contains(name)) plan.create.push_back({name, d});
   }
   for (const auto& name : existing) {
-    // Only partitions older than the accepted range are dropped; never future ones.
-    if (!wanted.contains(name) && name < partition_name(first)) plan.drop.push_back(name);
+    // Only our own daily partitions older than the accepted range are dropped: never future
+    // ones, and never a partition an operator attached under another name.
+    const auto day = partition_day(name);
+    if (day && *day < first) plan.drop.push_back(name);
   }
   return plan;
 }

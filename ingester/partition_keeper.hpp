@@ -5,8 +5,10 @@
 /// entirely older than the retention period are dropped, and readings_1m buckets with them.
 /// plan_partitions is pure; PartitionKeeper::run applies a plan under an advisory lock (safe with
 /// several ingesters). Run at start and then hourly from the event loop's timer (off-loop thread).
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -25,6 +27,8 @@ struct PartitionPlan {
 };
 
 std::string partition_name(std::int64_t day);
+/// The day of a `readings_pYYYYMMDD` name; nullopt for any other name.
+std::optional<std::int64_t> partition_day(std::string_view name);
 
 PartitionPlan plan_partitions(TimePoint now, int retention_days, int days_ahead,
                               const std::set<std::string>& existing);

@@ -25,15 +25,15 @@ struct ParseLimits {
 
 /// What the parser needs to know about the message besides its bytes.
 struct MessageContext {
-  std::string_view device;   ///< the subject's device key (a reading's `device` must match it)
-  TimePoint now;             ///< the ingester's clock, for future/too-old checks
-  TimePoint default_ts;      ///< used when `ts` is absent: the JetStream stored time (or receive time)
+  std::string_view device;  ///< the subject's device key (a reading's `device` must match it)
+  TimePoint now;            ///< the ingester's clock, for future/too-old checks
+  TimePoint default_ts;  ///< used when `ts` is absent: the JetStream stored time (or receive time)
   std::chrono::hours retention{24 * 30};  ///< readings older than now - retention are too_old
 };
 
 struct ParsedMessage {
-  std::vector<Reading> readings;       ///< accepted readings, in message order
-  std::vector<Rejection> rejections;   ///< whole-message rejection (index empty) or per element
+  std::vector<Reading> readings;      ///< accepted readings, in message order
+  std::vector<Rejection> rejections;  ///< whole-message rejection (index empty) or per element
 };
 
 class ReadingParser {

@@ -27,30 +27,45 @@ enum class RejectReason {
 };
 
 inline constexpr std::array kAllRejectReasons = {
-    RejectReason::invalid_subject, RejectReason::invalid_json,     RejectReason::too_large,
+    RejectReason::invalid_subject,   RejectReason::invalid_json,   RejectReason::too_large,
     RejectReason::too_many_readings, RejectReason::unknown_tenant, RejectReason::device_limit,
-    RejectReason::device_mismatch, RejectReason::missing_metric,   RejectReason::invalid_metric,
-    RejectReason::missing_value,   RejectReason::invalid_value,    RejectReason::invalid_ts,
-    RejectReason::future_ts,       RejectReason::too_old,          RejectReason::invalid_unit,
+    RejectReason::device_mismatch,   RejectReason::missing_metric, RejectReason::invalid_metric,
+    RejectReason::missing_value,     RejectReason::invalid_value,  RejectReason::invalid_ts,
+    RejectReason::future_ts,         RejectReason::too_old,        RejectReason::invalid_unit,
 };
 
 constexpr std::string_view reason_name(RejectReason r) {
   switch (r) {
-    case RejectReason::invalid_subject: return "invalid_subject";
-    case RejectReason::invalid_json: return "invalid_json";
-    case RejectReason::too_large: return "too_large";
-    case RejectReason::too_many_readings: return "too_many_readings";
-    case RejectReason::unknown_tenant: return "unknown_tenant";
-    case RejectReason::device_limit: return "device_limit";
-    case RejectReason::device_mismatch: return "device_mismatch";
-    case RejectReason::missing_metric: return "missing_metric";
-    case RejectReason::invalid_metric: return "invalid_metric";
-    case RejectReason::missing_value: return "missing_value";
-    case RejectReason::invalid_value: return "invalid_value";
-    case RejectReason::invalid_ts: return "invalid_ts";
-    case RejectReason::future_ts: return "future_ts";
-    case RejectReason::too_old: return "too_old";
-    case RejectReason::invalid_unit: return "invalid_unit";
+    case RejectReason::invalid_subject:
+      return "invalid_subject";
+    case RejectReason::invalid_json:
+      return "invalid_json";
+    case RejectReason::too_large:
+      return "too_large";
+    case RejectReason::too_many_readings:
+      return "too_many_readings";
+    case RejectReason::unknown_tenant:
+      return "unknown_tenant";
+    case RejectReason::device_limit:
+      return "device_limit";
+    case RejectReason::device_mismatch:
+      return "device_mismatch";
+    case RejectReason::missing_metric:
+      return "missing_metric";
+    case RejectReason::invalid_metric:
+      return "invalid_metric";
+    case RejectReason::missing_value:
+      return "missing_value";
+    case RejectReason::invalid_value:
+      return "invalid_value";
+    case RejectReason::invalid_ts:
+      return "invalid_ts";
+    case RejectReason::future_ts:
+      return "future_ts";
+    case RejectReason::too_old:
+      return "too_old";
+    case RejectReason::invalid_unit:
+      return "invalid_unit";
   }
   return "unknown";
 }

@@ -19,8 +19,7 @@ class TenantResolver {
   /// Looks a slug up in the database; nullopt = no such tenant. May throw (e.g. PgError).
   using Lookup = std::function<std::optional<std::int64_t>(const std::string& slug)>;
 
-  TenantResolver(const Clock& clock, Lookup lookup,
-                 Millis positive_ttl = std::chrono::minutes{5},
+  TenantResolver(const Clock& clock, Lookup lookup, Millis positive_ttl = std::chrono::minutes{5},
                  Millis negative_ttl = std::chrono::seconds{5});
 
   /// The tenant id, or nullopt for an unknown tenant. Lookup exceptions propagate uncached.

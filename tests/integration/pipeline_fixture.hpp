@@ -1,0 +1,133 @@
+#pragma once
+/// A real pipeline for integration tests: a fresh nats-server (JetStream, file storage), a fresh
+/// PostgreSQL database (shared server via STE_TEST_PG_URL_BASE, or an own PgServer when the test
+/// must stop it), the schema migrated and a tenant created with the real ste-admin, and the real
+/// ste-ingester binary started as a child process. Publishing goes through cnats.
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+
+#include "common/json_writer.hpp"
+#include "common/nats_client.hpp"
+#include "common/time_format.hpp"
+#include "tests/support/test_servers.hpp"
+
+namespace ste::test {
+
+inline std::string run_admin(const std::string& db_url, const std::vector<std::string>& args,
+                             const std::string& log_path) {
+  std::vector<std::string> argv{STE_ADMIN_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--database-url=" + db_url);
+  const int rc = run_command(argv, log_path, std::chrono::seconds{60});
+  INFO(read_file(log_path));
+  REQUIRE(rc == 0);
+  return read_file(log_path);
+}
+
+struct Pipeline {
+  /// `own_pg`: start a private PostgreSQL server (for tests that stop it).
+  explicit Pipeline(bool own_pg = false) {
+    if (own_pg) {
+      pg = std::make_unique<PgServer>();
+      db_url = pg->create_database("ste");
+    } else {
+      db_url = fresh_database_url();
+    }
+    run_admin(db_url, {"migrate", "--schema-dir", STE_SCHEMA_DIR}, logs.path() + "/migrate.log");
+    const std::string out =
+        run_admin(db_url, {"tenant", "create", tenant}, logs.path() + "/tenant.log");
+    REQUIRE(out.find("\"api_key\"") != std::string::npos);
+    tenant_id = std::stoll(query_scalar(db_url, "SELECT id FROM tenants WHERE slug = 'acme'"));
+    NatsSettings s;
+    s.urls = nats.url();
+    client = std::make_unique<NatsClient>(s);
+  }
+
+  Process::Env ingester_env(const Process::Env& extra = {}) const {
+    Process::Env env{{"STE_NATS_URL", nats.url()},
+                     {"STE_DATABASE_URL", db_url},
+                     {"STE_HTTP_ADDR", fmt::format("127.0.0.1:{}", ingester_port)},
+                     {"STE_BATCH_SIZE", "500"},
+                     {"STE_BATCH_INTERVAL_MS", "100"},
+                     {"STE_LOG_LEVEL", "info"}};
+    for (const auto& [k, v] : extra) env[k] = v;
+    return env;
+  }
+
+  /// Starts (or restarts) the ingester and waits until it consumes.
+  void start_ingester(const Process::Env& extra = {}) {
+    ++ingester_runs;
+    ingester = std::make_unique<Process>(std::vector<std::string>{STE_INGESTER_BIN}, ingester_log(),
+                                         ingester_env(extra));
+    const bool up = eventually(
+        [&] {
+          return read_file(ingester_log()).find("\"ingester started\"") != std::string::npos ||
+                 !ingester->running();
+        },
+        std::chrono::seconds{30});
+    INFO(read_file(ingester_log()));
+    REQUIRE(up);
+    REQUIRE(ingester->running());
+  }
+
+  std::string ingester_log() const {
+    return fmt::format("{}/ingester-{}.log", logs.path(), ingester_runs);
+  }
+
+  /// JetStream-publishes one message and waits for the stream's ack.
+  void publish(const std::string& subject, const std::string& payload) {
+    client->ensure_stream(kSensorsStream);
+    client->js_publish(subject, payload);
+  }
+
+  /// Messages currently stored in a stream (work-queue streams drop acked messages).
+  long long stream_messages(const std::string& stream) {
+    jsStreamInfo* info = nullptr;
+    if (js_GetStreamInfo(&info, client->js(), stream.c_str(), nullptr, nullptr) != NATS_OK)
+      return -1;
+    const auto n = static_cast<long long>(info->State.Msgs);
+    jsStreamInfo_Destroy(info);
+    return n;
+  }
+
+  long long rows() const { return query_count(db_url, "SELECT count(*) FROM readings"); }
+  long long rollup_total() const {
+    return std::stoll(query_scalar(db_url, "SELECT coalesce(sum(n), 0) FROM readings_1m"));
+  }
+
+  /// Waits until `readings` has `n` rows (and stays there: a short settle checks no extra rows).
+  bool wait_rows(long long n, std::chrono::milliseconds timeout = std::chrono::seconds{60}) {
+    return eventually([&] { return rows() >= n; }, timeout, std::chrono::milliseconds{50});
+  }
+
+  TempDir logs{"ste-it-logs-"};
+  NatsServer nats;
+  std::unique_ptr<PgServer> pg;
+  std::string db_url;
+  std::string tenant = "acme";
+  long long tenant_id = 0;
+  int ingester_port = free_tcp_port();
+  int ingester_runs = 0;
+  std::unique_ptr<NatsClient> client;
+  std::unique_ptr<Process> ingester;
+};
+
+/// One reading as JSON with an explicit timestamp.
+inline std::string reading_json(const std::string& metric, double value, TimePoint ts) {
+  JsonWriter w;
+  w.begin_object().field("metric", metric).field("value", value).field("ts", format_rfc3339_ms(ts));
+  w.end_object();
+  return w.take();
+}
+
+/// A base time a few minutes in the past, whole seconds, so tests get distinct, valid timestamps.
+inline TimePoint test_base_time() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(SysClock::now() -
+                                                            std::chrono::minutes{10});
+}
+
+}  // namespace ste::test

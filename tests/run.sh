@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The test command (README "Test"; .ci/run calls exactly this):
+#   bash tests/run.sh [--preset dev|release] [extra ctest args]
+# Installs the Debian packages it needs, builds with the chosen preset (default: dev, i.e.
+# ASan+UBSan), starts a PostgreSQL server for the integration tests (each test gets its own
+# fresh database; tests that stop the database start their own server), runs the whole CTest
+# suite (unit and integration; integration tests start their own nats-server per test, since
+# several restart or kill it), stops what it started, and exits non-zero on any failure.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$REPO"
+
+preset=dev
+if [[ "${1:-}" == "--preset" ]]; then
+  preset="$2"
+  shift 2
+fi
+
+bash deploy/local/install-deps.sh
+
+jobs="$(nproc)"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$jobs"
+
+# A private PostgreSQL on a free port, under a temporary state directory.
+state="$(mktemp -d /tmp/ste-test-stack.XXXXXX)"
+pick_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+export STE_STATE_DIR="$state" STE_PG_PORT="$(pick_port)" STE_NATS_PORT="$(pick_port)"
+cleanup() {
+  bash deploy/local/stack.sh wipe >/dev/null 2>&1 || true
+  rm -rf "$state"
+}
+trap cleanup EXIT
+bash deploy/local/stack.sh start >/dev/null
+export STE_TEST_PG_URL_BASE="postgresql://postgres@127.0.0.1:${STE_PG_PORT}"
+
+# LeakSanitizer needs ptrace-like access that some sandboxes deny; keep it on where it works.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+ctest --preset "$preset" -j "$jobs" --timeout 600 "$@"
