@@ -38,10 +38,10 @@ std::vector<std::string> split_urls(const std::string& urls) {
   return out;
 }
 
-void on_disconnected(natsConnection*, void* closure) {
-  // Destroying the connection also fires this callback: stay quiet for an intended close.
-  if (!static_cast<std::atomic<bool>*>(closure)->load())
-    log::warn("nats disconnected; reconnecting");
+void on_disconnected(natsConnection* nc, void*) {
+  // Closing the connection also fires this callback (asynchronously, possibly after the client
+  // object is gone): stay quiet for an intended close.
+  if (!natsConnection_IsClosed(nc)) log::warn("nats disconnected; reconnecting");
 }
 void on_reconnected(natsConnection*, void*) { log::info("nats reconnected"); }
 void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
@@ -72,7 +72,7 @@ NatsClient::NatsClient(const NatsSettings& settings) {
   natsOptions_SetReconnectWait(raw, 250);
   natsOptions_SetReconnectBufSize(raw, 64 * 1024 * 1024);
   natsOptions_SetTimeout(raw, 2000);
-  natsOptions_SetDisconnectedCB(raw, on_disconnected, &closing_);
+  natsOptions_SetDisconnectedCB(raw, on_disconnected, nullptr);
   natsOptions_SetReconnectedCB(raw, on_reconnected, nullptr);
   natsOptions_SetErrorHandler(raw, on_error, nullptr);
 
@@ -88,7 +88,6 @@ NatsClient::NatsClient(const NatsSettings& settings) {
 }
 
 NatsClient::~NatsClient() {
-  closing_ = true;
   if (js_) jsCtx_Destroy(js_);
   if (conn_) {
     natsConnection_FlushTimeout(conn_, 2000);

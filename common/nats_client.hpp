@@ -79,7 +79,6 @@ class NatsClient {
  private:
   natsConnection* conn_ = nullptr;
   jsCtx* js_ = nullptr;
-  std::atomic<bool> closing_{false};
 };
 
 /// Throws NatsError with cnats' last error text when `s` is not NATS_OK.

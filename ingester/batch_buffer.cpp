@@ -7,9 +7,13 @@ namespace ste::ingest {
 BatchBuffer::BatchBuffer(std::size_t max_readings, Millis interval, const Clock& clock)
     : max_readings_(std::max<std::size_t>(1, max_readings)), interval_(interval), clock_(clock) {}
 
-bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg) {
+bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg,
+                       const DeviceLabel* label) {
   const TimePoint now = clock_.now();
   std::lock_guard lock(mu_);
+  if (label != nullptr && !readings.empty()) {
+    pending_.labels.try_emplace(readings.front().device_id, *label);
+  }
   if (pending_.empty()) {
     pending_.opened_at = now;
     pending_.readings.reserve(max_readings_);
@@ -21,6 +25,7 @@ bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg) {
                              std::make_move_iterator(readings.end()));
   }
   if (msg != nullptr) pending_.messages.push_back(msg);
+
   return pending_.readings.size() >= max_readings_;
 }
 

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -28,11 +30,20 @@ struct BufferedReading {
   Reading reading;
 };
 
+/// The names behind a device id, carried into the batch summary so the evaluator needs no lookup
+/// to match device-specific rules or to write the alert's `tenant` and `device`.
+struct DeviceLabel {
+  std::string tenant;  ///< slug
+  std::string device;  ///< device key
+};
+using DeviceLabels = std::unordered_map<std::int64_t, DeviceLabel>;
+
 /// A swapped-out batch: the readings and the source messages to ack (JetStream) once committed.
 /// Core mode has no messages to ack; entries may then be null.
 struct Batch {
   std::vector<BufferedReading> readings;
   std::vector<natsMsg*> messages;
+  DeviceLabels labels;  ///< by device id, for every device in `readings`
   TimePoint opened_at{};
   bool empty() const { return readings.empty() && messages.empty(); }
 };
@@ -43,7 +54,8 @@ class BatchBuffer {
 
   /// Appends one message's readings. Returns true when the buffer is now full, i.e. the
   /// caller should wake a writer.
-  bool push(std::vector<BufferedReading>&& readings, natsMsg* msg);
+  bool push(std::vector<BufferedReading>&& readings, natsMsg* msg,
+            const DeviceLabel* label = nullptr);
 
   /// True when the pending batch should be written now (full, or non-empty and older than the
   /// interval).

@@ -131,7 +131,8 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
     return;
   }
   // Summary before ack: a crash in between re-sends the batch, which the idempotent write absorbs.
-  const BatchSummary summary = build_summary(batch.readings, new_uuid_v4(), clock_.now());
+  const BatchSummary summary =
+      build_summary(batch.readings, new_uuid_v4(), clock_.now(), batch.labels);
   const std::string json = summary_to_json(summary);
   bool published = true;
   try {

@@ -10,7 +10,7 @@
 namespace ste::ingest {
 
 BatchSummary build_summary(const std::vector<BufferedReading>& readings, std::string batch_id,
-                           TimePoint flushed_at) {
+                           TimePoint flushed_at, const DeviceLabels& labels) {
   using Key = std::tuple<std::int64_t, std::int64_t, std::string_view>;
   std::map<Key, SummaryTuple> by_key;
   for (const auto& br : readings) {
@@ -18,8 +18,12 @@ BatchSummary build_summary(const std::vector<BufferedReading>& readings, std::st
     auto [it, inserted] = by_key.try_emplace(Key{br.tenant_id, br.device_id, r.metric});
     SummaryTuple& t = it->second;
     if (inserted) {
-      t = SummaryTuple{br.tenant_id, br.device_id, r.metric, r.value, r.ts,
-                       r.value,      r.ts,         r.value,  r.ts,    1};
+      t = SummaryTuple{br.tenant_id, br.device_id, {},   {},      r.metric, r.value,
+                       r.ts,         r.value,      r.ts, r.value, r.ts,     1};
+      if (auto l = labels.find(br.device_id); l != labels.end()) {
+        t.tenant = l->second.tenant;
+        t.device = l->second.device;
+      }
       continue;
     }
     ++t.count;
@@ -54,7 +58,9 @@ std::string summary_to_json(const BatchSummary& s) {
   w.key("tuples").begin_array();
   for (const auto& t : s.tuples) {
     w.begin_object();
-    w.field("tenant_id", t.tenant_id).field("device_id", t.device_id).field("metric", t.metric);
+    w.field("tenant_id", t.tenant_id).field("device_id", t.device_id);
+    // Extension to the contract's tuple: the names, so consumers need no lookup.
+    w.field("tenant", t.tenant).field("device", t.device).field("metric", t.metric);
     // Microsecond timestamps: the evaluator finds the reading's own minute and compares with
     // stored rows, so the value must round-trip exactly.
     w.field("last", t.last).field("last_ts", format_rfc3339_us(t.last_ts));

@@ -15,6 +15,8 @@ namespace ste::ingest {
 struct SummaryTuple {
   std::int64_t tenant_id = 0;
   std::int64_t device_id = 0;
+  std::string tenant;  ///< slug (empty when no label was known)
+  std::string device;  ///< device key (empty when no label was known)
   std::string metric;
   double last = 0;
   TimePoint last_ts{};
@@ -35,7 +37,7 @@ struct BatchSummary {
 /// `last` is the reading with the latest timestamp (on a tie, the later one in the batch); `min`
 /// and `max` keep the timestamp of their first occurrence.
 BatchSummary build_summary(const std::vector<BufferedReading>& readings, std::string batch_id,
-                           TimePoint flushed_at);
+                           TimePoint flushed_at, const DeviceLabels& labels = {});
 
 std::string summary_to_json(const BatchSummary& summary);
 

@@ -136,7 +136,8 @@ bool MessageIntake::handle(natsMsg* msg) {
   readings.reserve(parsed.readings.size());
   for (auto& r : parsed.readings) readings.push_back({*tenant_id, *device_id, std::move(r)});
   d_.inflight.add(static_cast<std::int64_t>(readings.size()));
-  return d_.buffer.push(std::move(readings), msg);
+  const DeviceLabel label{parsed_subject->tenant, parsed_subject->device};
+  return d_.buffer.push(std::move(readings), msg, &label);
 }
 
 }  // namespace ste::ingest

@@ -4,10 +4,13 @@
 /// must stop it), the schema migrated and a tenant created with the real ste-admin, and the real
 /// ste-ingester binary started as a child process. Publishing goes through cnats.
 #include <fmt/format.h>
+#include <httplib.h>
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "common/json_writer.hpp"
@@ -74,6 +77,64 @@ struct Pipeline {
     REQUIRE(ingester->running());
   }
 
+  /// Starts an evaluator instance `name` (its own HTTP port) and waits until it consumes.
+  void start_evaluator(const std::string& name, const Process::Env& extra = {}) {
+    auto& e = evaluators[name];
+    if (e.port == 0) e.port = free_tcp_port();
+    ++e.runs;
+    e.log = fmt::format("{}/evaluator-{}-{}.log", logs.path(), name, e.runs);
+    Process::Env env{{"STE_NATS_URL", nats.url()},
+                     {"STE_DATABASE_URL", db_url},
+                     {"STE_HTTP_ADDR", fmt::format("127.0.0.1:{}", e.port)},
+                     {"STE_DB_POOL_SIZE", "4"},
+                     {"STE_LOG_LEVEL", "info"}};
+    for (const auto& [k, v] : extra) env[k] = v;
+    e.proc = std::make_unique<Process>(std::vector<std::string>{STE_EVALUATOR_BIN}, e.log, env);
+    const bool up = eventually(
+        [&] {
+          return read_file(e.log).find("\"evaluator started\"") != std::string::npos ||
+                 !e.proc->running();
+        },
+        std::chrono::seconds{30});
+    INFO(read_file(e.log));
+    REQUIRE(up);
+    REQUIRE(e.proc->running());
+  }
+
+  /// A counter or gauge from a service's /metrics (0 when absent).
+  static double metric(int port, const std::string& name) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(2);
+    auto res = c.Get("/metrics");
+    if (!res || res->status != 200) return -1;
+    std::istringstream in(res->body);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+    return 0;
+  }
+  double evaluator_metric(const std::string& evaluator, const std::string& name) {
+    return metric(evaluators.at(evaluator).port, name);
+  }
+
+  /// Inserts a rule with plain SQL (the evaluator hears about it through NOTIFY); returns its id.
+  std::string add_rule(const std::string& condition, double threshold,
+                       const std::string& metric_name, int cooldown_minutes = 15,
+                       int window_minutes = 60, const std::string& device_key = "") {
+    return query_scalar(
+        db_url,
+        fmt::format(
+            "INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, threshold, "
+            "window_minutes, cooldown_minutes, severity) VALUES ({}, 'r', '{}', {}, '{}', {}, {}, "
+            "{}, "
+            "'critical') RETURNING id",
+            tenant_id, metric_name, device_key.empty() ? "NULL" : "'" + device_key + "'", condition,
+            threshold, window_minutes, cooldown_minutes));
+  }
+
+  long long alerts() const { return query_count(db_url, "SELECT count(*) FROM alerts"); }
+
   std::string ingester_log() const {
     return fmt::format("{}/ingester-{}.log", logs.path(), ingester_runs);
   }
@@ -114,6 +175,13 @@ struct Pipeline {
   int ingester_runs = 0;
   std::unique_ptr<NatsClient> client;
   std::unique_ptr<Process> ingester;
+  struct Evaluator {
+    int port = 0;
+    int runs = 0;
+    std::string log;
+    std::unique_ptr<Process> proc;
+  };
+  std::map<std::string, Evaluator> evaluators;
 };
 
 /// One reading as JSON with an explicit timestamp.

@@ -1,0 +1,193 @@
+#include "evaluator/evaluator_service.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include "common/event_loop.hpp"
+#include "common/log.hpp"
+#include "common/pg_pool.hpp"
+#include "common/schema_migrator.hpp"
+#include "common/service_http.hpp"
+#include "evaluator/summary_evaluator.hpp"
+
+namespace ste::eval {
+
+namespace {
+
+constexpr auto kFetchWait = std::chrono::milliseconds{250};
+constexpr std::int64_t kRedeliveryDelayMs = 1000;  // cnats takes milliseconds
+const ConsumerSpec kEvaluatorConsumer{"STE_BATCHES", "ste-evaluator", std::chrono::seconds{30},
+                                      1000};
+
+/// Decodes and evaluates one summary message; the firewall around one unit of work.
+/// Returns true to ack, false to hand it back for redelivery.
+bool handle_summary(std::string_view body, SummaryParser& parser, SummaryEvaluator& evaluator,
+                    PgPool& pool, EvalMetrics& metrics) {
+  const auto started = std::chrono::steady_clock::now();
+  auto parsed = parser.parse(body);
+  if (auto* err = std::get_if<SummaryError>(&parsed)) {
+    metrics.errors_bad_summary.Increment();
+    log::warn("summary dropped: cannot decode", {{"error", err->message}});
+    return true;
+  }
+  const Summary& summary = std::get<Summary>(parsed);
+  try {
+    auto db = pool.acquire();
+    evaluator.evaluate(summary, *db);
+  } catch (const PgError& e) {
+    metrics.errors_database.Increment();
+    log::warn("summary evaluation failed; will be retried",
+              {{"batch_id", summary.batch_id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
+    return false;
+  } catch (const std::exception& e) {
+    metrics.errors_database.Increment();
+    log::warn("summary evaluation failed; will be retried",
+              {{"batch_id", summary.batch_id}, {"error", e.what()}});
+    return false;
+  }
+  metrics.summaries.Increment();
+  metrics.eval_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return true;
+}
+
+void worker_loop(int index, NatsClient& nats, SummaryEvaluator& evaluator, PgPool& pool,
+                 EvalMetrics& metrics, const std::atomic<bool>& stopping) {
+  natsSubscription* sub = nats.pull_subscribe(kEvaluatorConsumer, kBatchesSubject);
+  SummaryParser parser;
+  TimePoint last_warning{};
+  while (!stopping) {
+    natsMsgList list{};
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = natsSubscription_Fetch(&list, sub, 16, kFetchWait.count(), &jerr);
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) {
+      const auto now = SysClock::now();
+      if (now - last_warning > std::chrono::seconds{5}) {
+        last_warning = now;
+        log::warn("summary fetch failed", {{"worker", index}, {"status", natsStatus_GetText(s)}});
+      }
+      std::this_thread::sleep_for(kFetchWait);
+      continue;
+    }
+    for (int i = 0; i < list.Count; ++i) {
+      natsMsg* m = list.Msgs[i];
+      const std::string_view body(natsMsg_GetData(m),
+                                  static_cast<size_t>(natsMsg_GetDataLength(m)));
+      if (handle_summary(body, parser, evaluator, pool, metrics)) {
+        natsMsg_Ack(m, nullptr);
+      } else {
+        natsMsg_NakWithDelay(m, kRedeliveryDelayMs, nullptr);
+      }
+    }
+    natsMsgList_Destroy(&list);
+  }
+  natsSubscription_Destroy(sub);
+}
+
+struct CoreContext {
+  SummaryEvaluator* evaluator;
+  PgPool* pool;
+  EvalMetrics* metrics;
+  SummaryParser parser;
+};
+
+void on_core_summary(natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
+  auto* ctx = static_cast<CoreContext*>(closure);
+  const std::string_view body(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+  handle_summary(body, ctx->parser, *ctx->evaluator, *ctx->pool, *ctx->metrics);  // at-most-once
+  natsMsg_Destroy(m);
+}
+
+std::vector<DeliveryTarget> default_targets(const EvaluatorConfig& cfg) {
+  std::vector<DeliveryTarget> t;
+  if (!cfg.hub_url.empty()) t.push_back({"notification_hub", cfg.hub_url});
+  if (!cfg.workflow_url.empty()) t.push_back({"workflow_engine", cfg.workflow_url});
+  return t;
+}
+
+}  // namespace
+
+int run_evaluator(const EvaluatorConfig& cfg) {
+  std::signal(SIGPIPE, SIG_IGN);
+  const bool jetstream = cfg.mode == NatsMode::jetstream;
+  auto registry = std::make_shared<prometheus::Registry>();
+  EvalMetrics metrics(*registry);
+
+  PgPool pool(cfg.common.database_url, cfg.db_pool_size);
+  {
+    auto db = pool.acquire();
+    require_schema(*db);
+  }
+  RuleCache rules(cfg.common.database_url);
+  rules.start([&metrics](std::size_t n) {
+    metrics.rules.Set(static_cast<double>(n));
+    log::info("rules loaded", {{"rules", n}});
+  });
+
+  NatsSettings nats_settings = cfg.common.nats;
+  nats_settings.name = "ste-evaluator";
+  NatsClient nats(nats_settings);
+  if (jetstream) {
+    nats.ensure_stream(kBatchesStream);
+    nats.ensure_pull_consumer(kEvaluatorConsumer);
+  }
+
+  const auto targets = default_targets(cfg);
+  SummaryEvaluator evaluator(rules, nats, metrics,
+                             [&targets](std::int64_t, PgConnection&) { return targets; });
+
+  ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
+    if (!nats.connected()) return "nats not connected";
+    try {
+      auto db = pool.acquire(std::chrono::milliseconds{500});
+      db->exec("SELECT 1");
+    } catch (const std::exception& e) {
+      return std::string("database: ") + e.what();
+    }
+    return {};
+  });
+  http.start();
+
+  std::atomic<bool> stopping{false};
+  std::vector<std::thread> workers;
+  natsSubscription* core_sub = nullptr;
+  CoreContext core_ctx{&evaluator, &pool, &metrics, {}};
+  if (jetstream) {
+    for (int i = 0; i < cfg.workers; ++i) {
+      workers.emplace_back([&, i] { worker_loop(i, nats, evaluator, pool, metrics, stopping); });
+    }
+  } else {
+    nats_check(natsConnection_QueueSubscribe(&core_sub, nats.conn(), kBatchesSubject,
+                                             "ste-evaluator", on_core_summary, &core_ctx),
+               "subscribe ste.batches.flushed");
+  }
+
+  EventLoop loop;
+  loop.on_shutdown_signal([&](int sig) {
+    log::info("shutting down", {{"signal", sig}});
+    notify_stopping();
+    stopping = true;
+    loop.stop();
+  });
+  start_watchdog(loop);
+  notify_ready();
+  log::info("evaluator started", {{"mode", jetstream ? "jetstream" : "core"},
+                                  {"workers", cfg.workers},
+                                  {"db_pool_size", cfg.db_pool_size},
+                                  {"targets", targets.size()}});
+  loop.run();
+
+  for (auto& w : workers) w.join();
+  if (core_sub) {
+    natsSubscription_Unsubscribe(core_sub);
+    natsSubscription_Destroy(core_sub);
+  }
+  rules.stop();
+  http.stop();
+  log::info("evaluator stopped");
+  return 0;
+}
+
+}  // namespace ste::eval

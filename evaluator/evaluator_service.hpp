@@ -1,0 +1,31 @@
+#pragma once
+/// ste-evaluator wiring (the thin shell around the pure evaluation core).
+///
+/// Threads: the libuv loop (signals, systemd watchdog); STE_EVAL_WORKERS consumer threads, each
+/// with its own pull subscription on the shared durable consumer `ste-evaluator` (or, in core
+/// mode, cnats' callback thread for the `ste-evaluator` queue group), taking connections from the
+/// PgPool of STE_DB_POOL_SIZE; the RuleCache listener; cpp-httplib's threads.
+/// The firewall: any error evaluating one summary is logged at warn, counted, and the next summary
+/// is processed; a database error hands the summary back to JetStream so it is evaluated later.
+#include <string>
+
+#include "common/settings.hpp"
+
+namespace ste::eval {
+
+struct EvaluatorConfig {
+  CommonSettings common;
+  std::string http_addr = "127.0.0.1:8080";
+  NatsMode mode = NatsMode::jetstream;
+  int db_pool_size = 8;
+  int workers = 2;
+  std::string hub_url;
+  std::string hub_api_key;
+  std::string workflow_url;
+  std::string workflow_secret;
+  std::string admin_api_key;
+};
+
+int run_evaluator(const EvaluatorConfig& config);
+
+}  // namespace ste::eval

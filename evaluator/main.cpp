@@ -1,0 +1,49 @@
+// ste-evaluator: batch summaries -> rules -> alerts, deliveries and the HTTP API.
+#include <nats/nats.h>
+
+#include <CLI/CLI.hpp>
+
+#include "common/log.hpp"
+#include "evaluator/evaluator_service.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ste;
+  eval::EvaluatorConfig cfg;
+  CLI::App app{"ste-evaluator: evaluates alert rules on batch summaries and delivers alerts"};
+  add_common_options(app, cfg.common);
+  add_http_option(app, cfg.http_addr);
+  add_nats_mode_option(app, cfg.mode);
+  app.add_option("--db-pool-size", cfg.db_pool_size, "PostgreSQL connections of this instance")
+      ->envname("STE_DB_POOL_SIZE")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--eval-workers", cfg.workers, "Summary consumer threads")
+      ->envname("STE_EVAL_WORKERS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--notification-hub-url", cfg.hub_url,
+                 "Notification Hub base URL (unset = no hub deliveries)")
+      ->envname("STE_NOTIFICATION_HUB_URL");
+  app.add_option("--notification-hub-api-key", cfg.hub_api_key, "Notification Hub API key")
+      ->envname("STE_NOTIFICATION_HUB_API_KEY");
+  app.add_option("--workflow-engine-url", cfg.workflow_url, "Workflow Engine URL (unset = none)")
+      ->envname("STE_WORKFLOW_ENGINE_URL");
+  app.add_option("--workflow-engine-secret", cfg.workflow_secret,
+                 "HMAC secret (unset = no signature)")
+      ->envname("STE_WORKFLOW_ENGINE_SECRET");
+  app.add_option("--admin-api-key", cfg.admin_api_key,
+                 "Admin API key (unset = admin endpoints disabled)")
+      ->envname("STE_ADMIN_API_KEY");
+  CLI11_PARSE(app, argc, argv);
+
+  int rc = 1;
+  try {
+    log::init("evaluator", cfg.common.log_format, cfg.common.log_level);
+    rc = eval::run_evaluator(cfg);
+  } catch (const std::exception& e) {
+    log::error("evaluator failed", {{"error", e.what()}});
+    rc = 1;
+  }
+  nats_CloseAndWait(2000);
+  return rc;
+}

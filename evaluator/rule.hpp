@@ -1,0 +1,63 @@
+#pragma once
+/// An alert rule (docs/DESIGN.md §5) and the in-memory RuleSet the evaluator matches summary
+/// tuples against, indexed by (tenant, metric). RuleSet is immutable once built: the RuleCache
+/// swaps whole sets, so readers need no lock.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ste::eval {
+
+enum class Condition { above_threshold, below_threshold, deviation_from_mean };
+enum class Severity { info, warning, critical };
+
+std::string_view condition_name(Condition c);
+std::optional<Condition> parse_condition(std::string_view s);
+std::string_view severity_name(Severity s);
+std::optional<Severity> parse_severity(std::string_view s);
+
+struct Rule {
+  std::string id;  ///< UUID
+  std::int64_t tenant_id = 0;
+  std::string name;
+  std::string metric;
+  std::optional<std::string> device;  ///< device key; nullopt = every device of the tenant
+  Condition condition = Condition::above_threshold;
+  double threshold = 0;
+  int window_minutes = 60;  ///< deviation only
+  int cooldown_minutes = 15;
+  Severity severity = Severity::warning;
+  bool enabled = true;
+};
+
+class RuleSet {
+ public:
+  RuleSet() = default;
+  /// Disabled rules are left out.
+  explicit RuleSet(std::vector<Rule> rules);
+  /// Enabled rules of `tenant_id` for `metric` that apply to `device` (device-specific rules only
+  /// for that device key; tenant-wide rules for every device).
+  std::vector<const Rule*> matching(std::int64_t tenant_id, std::string_view metric,
+                                    std::string_view device) const;
+  std::size_t size() const { return count_; }
+
+ private:
+  /// Transparent (tenant, metric) order, so matching() looks up a string_view metric without
+  /// building a std::string (std::less<> cannot compare pairs of different types).
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::int64_t, std::string_view>(a.first, a.second) <
+             std::pair<std::int64_t, std::string_view>(b.first, b.second);
+    }
+  };
+  std::map<std::pair<std::int64_t, std::string>, std::vector<Rule>, KeyLess> by_key_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace ste::eval
