@@ -40,6 +40,19 @@ int main(int argc, char** argv) {
   auto* create = tenant->add_subcommand("create", "Create a tenant; prints its API key once");
   create->add_option("slug", slug, "Tenant slug, [a-z0-9-]{1,63}")->required();
   create->add_option("--name", name, "Display name (default: the slug)");
+  auto* integrations = app.add_subcommand("integrations", "A tenant's own webhook targets");
+  integrations->require_subcommand(1);
+  integrations->fallthrough();
+  auto* set = integrations->add_subcommand(
+      "set", "Set (or with \"\" clear) a tenant's targets; secrets are never printed");
+  set->fallthrough();
+  std::string int_slug;
+  admin::IntegrationUpdate update;
+  set->add_option("slug", int_slug, "Tenant slug")->required();
+  set->add_option("--hub-url", update.hub_url, "Notification Hub base URL");
+  set->add_option("--hub-api-key", update.hub_api_key, "Notification Hub API key");
+  set->add_option("--workflow-url", update.workflow_url, "Workflow Engine URL");
+  set->add_option("--workflow-secret", update.workflow_secret, "Workflow Engine HMAC secret");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -50,6 +63,12 @@ int main(int argc, char** argv) {
       const int applied = apply_migrations(db, dir);
       log::info("migrations applied",
                 {{"applied", applied}, {"version", schema_version(db)}, {"dir", dir.string()}});
+      return 0;
+    }
+    if (set->parsed()) {
+      require_schema(db);
+      admin::set_integrations(db, int_slug, update);
+      log::info("integrations updated", {{"tenant", int_slug}});
       return 0;
     }
     if (create->parsed()) {

@@ -9,6 +9,7 @@
 #include "common/pg_pool.hpp"
 #include "common/schema_migrator.hpp"
 #include "common/service_http.hpp"
+#include "evaluator/delivery_worker.hpp"
 #include "evaluator/summary_evaluator.hpp"
 
 namespace ste::eval {
@@ -100,13 +101,6 @@ void on_core_summary(natsConnection*, natsSubscription*, natsMsg* m, void* closu
   natsMsg_Destroy(m);
 }
 
-std::vector<DeliveryTarget> default_targets(const EvaluatorConfig& cfg) {
-  std::vector<DeliveryTarget> t;
-  if (!cfg.hub_url.empty()) t.push_back({"notification_hub", cfg.hub_url});
-  if (!cfg.workflow_url.empty()) t.push_back({"workflow_engine", cfg.workflow_url});
-  return t;
-}
-
 }  // namespace
 
 int run_evaluator(const EvaluatorConfig& cfg) {
@@ -134,9 +128,17 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     nats.ensure_pull_consumer(kEvaluatorConsumer);
   }
 
-  const auto targets = default_targets(cfg);
+  const TargetDefaults defaults{cfg.hub_url, cfg.hub_api_key, cfg.workflow_url,
+                                cfg.workflow_secret};
   SummaryEvaluator evaluator(rules, nats, metrics,
-                             [&targets](std::int64_t, PgConnection&) { return targets; });
+                             [&defaults](std::int64_t tenant, PgConnection& db) {
+                               return targets_for_tenant(db, tenant, defaults);
+                             });
+  DeliveryMetrics delivery_metrics(*registry);
+  DeliveryConfig delivery_cfg;
+  delivery_cfg.defaults = defaults;
+  delivery_cfg.policy.max_attempts = cfg.delivery_max_attempts;
+  DeliveryWorker deliveries(pool, delivery_cfg, delivery_metrics);
 
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
     if (!nats.connected()) return "nats not connected";
@@ -164,6 +166,8 @@ int run_evaluator(const EvaluatorConfig& cfg) {
                "subscribe ste.batches.flushed");
   }
 
+  deliveries.start();
+
   EventLoop loop;
   loop.on_shutdown_signal([&](int sig) {
     log::info("shutting down", {{"signal", sig}});
@@ -176,7 +180,8 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   log::info("evaluator started", {{"mode", jetstream ? "jetstream" : "core"},
                                   {"workers", cfg.workers},
                                   {"db_pool_size", cfg.db_pool_size},
-                                  {"targets", targets.size()}});
+                                  {"default_hub", !cfg.hub_url.empty()},
+                                  {"default_workflow", !cfg.workflow_url.empty()}});
   loop.run();
 
   for (auto& w : workers) w.join();
@@ -184,6 +189,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     natsSubscription_Unsubscribe(core_sub);
     natsSubscription_Destroy(core_sub);
   }
+  deliveries.stop();
   rules.stop();
   http.stop();
   log::info("evaluator stopped");

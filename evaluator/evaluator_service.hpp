@@ -1,12 +1,13 @@
 #pragma once
 /// ste-evaluator wiring (the thin shell around the pure evaluation core).
 ///
-/// Threads: the libuv loop (signals, systemd watchdog); STE_EVAL_WORKERS consumer threads, each
-/// with its own pull subscription on the shared durable consumer `ste-evaluator` (or, in core
-/// mode, cnats' callback thread for the `ste-evaluator` queue group), taking connections from the
-/// PgPool of STE_DB_POOL_SIZE; the RuleCache listener; cpp-httplib's threads.
-/// The firewall: any error evaluating one summary is logged at warn, counted, and the next summary
-/// is processed; a database error hands the summary back to JetStream so it is evaluated later.
+/// Threads: the DeliveryWorker (libcurl multi) draining the outbox; the libuv loop (signals,
+/// systemd watchdog); STE_EVAL_WORKERS consumer threads, each with its own pull subscription on the
+/// shared durable consumer `ste-evaluator` (or, in core mode, cnats' callback thread for the
+/// `ste-evaluator` queue group), taking connections from the PgPool of STE_DB_POOL_SIZE; the
+/// RuleCache listener; cpp-httplib's threads. The firewall: any error evaluating one summary is
+/// logged at warn, counted, and the next summary is processed; a database error hands the summary
+/// back to JetStream so it is evaluated later.
 #include <string>
 
 #include "common/settings.hpp"
@@ -24,6 +25,7 @@ struct EvaluatorConfig {
   std::string workflow_url;
   std::string workflow_secret;
   std::string admin_api_key;
+  int delivery_max_attempts = 8;
 };
 
 int run_evaluator(const EvaluatorConfig& config);

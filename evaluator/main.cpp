@@ -1,4 +1,5 @@
 // ste-evaluator: batch summaries -> rules -> alerts, deliveries and the HTTP API.
+#include <curl/curl.h>
 #include <nats/nats.h>
 
 #include <CLI/CLI.hpp>
@@ -31,11 +32,17 @@ int main(int argc, char** argv) {
   app.add_option("--workflow-engine-secret", cfg.workflow_secret,
                  "HMAC secret (unset = no signature)")
       ->envname("STE_WORKFLOW_ENGINE_SECRET");
+  app.add_option("--delivery-max-attempts", cfg.delivery_max_attempts,
+                 "Attempts per webhook delivery before it fails")
+      ->envname("STE_DELIVERY_MAX_ATTEMPTS")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   app.add_option("--admin-api-key", cfg.admin_api_key,
                  "Admin API key (unset = admin endpoints disabled)")
       ->envname("STE_ADMIN_API_KEY");
   CLI11_PARSE(app, argc, argv);
 
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   int rc = 1;
   try {
     log::init("evaluator", cfg.common.log_format, cfg.common.log_level);
@@ -45,5 +52,6 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   nats_CloseAndWait(2000);
+  curl_global_cleanup();
   return rc;
 }

@@ -1,0 +1,200 @@
+#include "evaluator/delivery_worker.hpp"
+
+#include <curl/curl.h>
+
+#include <map>
+
+#include "common/log.hpp"
+#include "evaluator/webhook_request.hpp"
+
+namespace ste::eval {
+
+namespace {
+
+/// One request on the wire, owned by the worker thread.
+struct InFlight {
+  ClaimedDelivery delivery;
+  WebhookRequest request;
+  curl_slist* headers = nullptr;
+  TimePoint started{};
+  std::chrono::steady_clock::time_point started_mono{};
+  std::string retry_after;
+  char error[CURL_ERROR_SIZE] = {0};
+  ~InFlight() { curl_slist_free_all(headers); }
+};
+
+// Response bodies are not needed: count and discard them so a huge body costs no memory.
+size_t discard_body(char*, size_t size, size_t n, void*) { return size * n; }
+
+size_t capture_header(char* data, size_t size, size_t n, void* user) {
+  auto* f = static_cast<InFlight*>(user);
+  std::string_view line(data, size * n);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    std::string lower(line.substr(0, kName.size()));
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == kName) {
+      auto v = line.substr(kName.size());
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+        v.remove_suffix(1);
+      f->retry_after = std::string(v);
+    }
+  }
+  return size * n;
+}
+
+WebhookRequest build_request(const ClaimedDelivery& d) {
+  if (d.target == "notification_hub")
+    return notification_hub_request(d.url, d.credential, d.alert_id, d.alert_json);
+  return workflow_engine_request(d.url, d.credential, d.id, d.alert_json);
+}
+
+CURL* make_easy(InFlight& f, const DeliveryConfig& cfg) {
+  CURL* easy = curl_easy_init();
+  if (!easy) return nullptr;
+  for (const auto& [name, value] : f.request.headers) {
+    f.headers = curl_slist_append(f.headers, (name + ": " + value).c_str());
+  }
+  // libcurl would add "Expect: 100-continue" for larger bodies; the contract's headers are exact.
+  f.headers = curl_slist_append(f.headers, "Expect:");
+  curl_easy_setopt(easy, CURLOPT_URL, f.request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, f.request.body.data());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(f.request.body.size()));
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f.headers);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.total_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, capture_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &f);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f.error);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &f);
+  return easy;
+}
+
+}  // namespace
+
+DeliveryWorker::DeliveryWorker(PgPool& pool, DeliveryConfig config, DeliveryMetrics& metrics)
+    : pool_(pool), config_(std::move(config)), metrics_(metrics) {}
+
+DeliveryWorker::~DeliveryWorker() { stop(); }
+
+void DeliveryWorker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void DeliveryWorker::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void DeliveryWorker::run() {
+  CURLM* multi = curl_multi_init();
+  std::map<CURL*, std::unique_ptr<InFlight>> in_flight;
+  std::mt19937_64 rng{std::random_device{}()};
+  auto next_claim = std::chrono::steady_clock::now();
+  auto next_backlog = std::chrono::steady_clock::now();
+  TimePoint last_warning{};
+  const auto warn_limited = [&](std::string_view msg, const std::exception& e) {
+    const auto now = SysClock::now();
+    if (now - last_warning < std::chrono::seconds{5}) return;
+    last_warning = now;
+    log::warn(msg, {{"error", e.what()}});
+  };
+
+  for (;;) {
+    const auto mono = std::chrono::steady_clock::now();
+    if (stopping_ && in_flight.empty()) break;
+    const int room = config_.max_in_flight - static_cast<int>(in_flight.size());
+    if (!stopping_ && room > 0 && mono >= next_claim) {
+      try {
+        auto db = pool_.acquire();
+        auto claimed = claim_deliveries(*db, room, config_.lease, config_.defaults);
+        if (claimed.empty()) next_claim = mono + config_.idle_poll;
+        for (auto& d : claimed) {
+          auto f = std::make_unique<InFlight>();
+          f->delivery = std::move(d);
+          f->request = build_request(f->delivery);
+          f->started = SysClock::now();
+          f->started_mono = std::chrono::steady_clock::now();
+          CURL* easy = make_easy(*f, config_);
+          if (!easy) continue;  // lease expires; retried later
+          curl_multi_add_handle(multi, easy);
+          in_flight.emplace(easy, std::move(f));
+        }
+      } catch (const std::exception& e) {
+        warn_limited("cannot claim deliveries", e);
+        next_claim = mono + std::chrono::seconds{1};
+      }
+    }
+    if (mono >= next_backlog) {
+      next_backlog = mono + std::chrono::seconds{2};
+      try {
+        auto db = pool_.acquire();
+        const Backlog b = delivery_backlog(*db);
+        metrics_.pending.Set(static_cast<double>(b.pending));
+        metrics_.oldest_pending_seconds.Set(b.oldest_pending_seconds);
+      } catch (const std::exception& e) {
+        warn_limited("cannot read delivery backlog", e);
+      }
+    }
+
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &queued)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      CURL* easy = m->easy_handle;
+      auto it = in_flight.find(easy);
+      if (it == in_flight.end()) continue;
+      InFlight& f = *it->second;
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - f.started_mono).count();
+      AttemptRecord rec;
+      rec.attempt = f.delivery.attempts + 1;
+      rec.started = f.started;
+      rec.duration_ms = secs * 1000;
+      long code = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+      if (m->data.result == CURLE_OK && code > 0) {
+        rec.http_status = static_cast<int>(code);
+      } else {
+        rec.error = f.error[0] ? f.error : curl_easy_strerror(m->data.result);
+      }
+      rec.verdict = classify_attempt(rec.http_status, rec.attempt, config_.policy);
+      if (rec.verdict == AttemptVerdict::retry) {
+        rec.retry_in = next_delay(rec.attempt, parse_retry_after(f.retry_after, SysClock::now()),
+                                  config_.policy, rng);
+      }
+      const std::string outcome = rec.verdict == AttemptVerdict::delivered ? "delivered"
+                                  : rec.verdict == AttemptVerdict::retry   ? "retry"
+                                                                           : "failed";
+      metrics_.attempt(f.delivery.target, outcome, secs);
+      try {
+        auto db = pool_.acquire();
+        record_attempt(*db, f.delivery, rec);
+      } catch (const std::exception& e) {
+        // Not recorded: the lease runs out and the delivery is attempted again.
+        warn_limited("cannot record delivery attempt", e);
+      }
+      log::info("delivery attempt", {{"delivery_id", f.delivery.id},
+                                     {"target", f.delivery.target},
+                                     {"attempt", rec.attempt},
+                                     {"status", rec.http_status ? *rec.http_status : 0},
+                                     {"error", rec.error},
+                                     {"outcome", outcome}});
+      curl_multi_remove_handle(multi, easy);
+      curl_easy_cleanup(easy);
+      in_flight.erase(it);
+    }
+    curl_multi_poll(multi, nullptr, 0, in_flight.empty() ? 100 : 50, nullptr);
+  }
+  curl_multi_cleanup(multi);
+}
+
+}  // namespace ste::eval
