@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
-#include "admin/tenant_admin.hpp"
+#include "common/tenant_admin.hpp"
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "common/schema_migrator.hpp"

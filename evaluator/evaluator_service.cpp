@@ -9,6 +9,7 @@
 #include "common/pg_pool.hpp"
 #include "common/schema_migrator.hpp"
 #include "common/service_http.hpp"
+#include "evaluator/api/api_server.hpp"
 #include "evaluator/delivery_worker.hpp"
 #include "evaluator/summary_evaluator.hpp"
 
@@ -150,6 +151,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     }
     return {};
   });
+  api::ApiServer api(http.server(), pool, cfg.admin_api_key);
   http.start();
 
   std::atomic<bool> stopping{false};

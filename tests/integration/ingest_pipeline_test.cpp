@@ -201,3 +201,21 @@ TEST_CASE("A batch summary is published on ste.batches.flushed after the batch c
   natsMsgList_Destroy(&list);
   natsSubscription_Destroy(sub);
 }
+
+TEST_CASE("Both services refuse to start against a database whose schema is behind",
+          "[ingest][evaluator]") {
+  TempDir logs("ste-it-schema-");
+  NatsServer nats;
+  const std::string db = fresh_database_url();  // empty: no migrations applied
+  for (const char* bin : {STE_INGESTER_BIN, STE_EVALUATOR_BIN}) {
+    const std::string log = logs.path() + "/service.log";
+    Process svc({bin}, log,
+                {{"STE_NATS_URL", nats.url()},
+                 {"STE_DATABASE_URL", db},
+                 {"STE_HTTP_ADDR", fmt::format("127.0.0.1:{}", free_tcp_port())}});
+    int status = -1;
+    REQUIRE(svc.wait_exit(30s, &status));
+    CHECK(status == 1);
+    CHECK(read_file(log).find("run `ste-admin migrate` first") != std::string::npos);
+  }
+}

@@ -41,13 +41,21 @@ struct Pipeline {
       db_url = fresh_database_url();
     }
     run_admin(db_url, {"migrate", "--schema-dir", STE_SCHEMA_DIR}, logs.path() + "/migrate.log");
-    const std::string out =
-        run_admin(db_url, {"tenant", "create", tenant}, logs.path() + "/tenant.log");
-    REQUIRE(out.find("\"api_key\"") != std::string::npos);
+    api_key = create_tenant(tenant);
     tenant_id = std::stoll(query_scalar(db_url, "SELECT id FROM tenants WHERE slug = 'acme'"));
     NatsSettings s;
     s.urls = nats.url();
     client = std::make_unique<NatsClient>(s);
+  }
+
+  /// Creates a tenant with the real ste-admin; returns its API key (printed once).
+  std::string create_tenant(const std::string& slug) {
+    const std::string out =
+        run_admin(db_url, {"tenant", "create", slug}, logs.path() + "/tenant-" + slug + ".log");
+    const auto at = out.find("\"api_key\":\"");
+    REQUIRE(at != std::string::npos);
+    const auto start = at + 11;
+    return out.substr(start, out.find('"', start) - start);
   }
 
   Process::Env ingester_env(const Process::Env& extra = {}) const {
@@ -170,6 +178,7 @@ struct Pipeline {
   std::unique_ptr<PgServer> pg;
   std::string db_url;
   std::string tenant = "acme";
+  std::string api_key;
   long long tenant_id = 0;
   int ingester_port = free_tcp_port();
   int ingester_runs = 0;

@@ -1,4 +1,4 @@
-#include "admin/tenant_admin.hpp"
+#include "common/tenant_admin.hpp"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,167 @@
+// /api/alerts: newest first with filters and keyset cursors; /api/alerts/{id} with deliveries.
+#include <fmt/format.h>
+
+#include <regex>
+#include <set>
+
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
+#include "evaluator/api/api_handlers.hpp"
+#include "evaluator/api/request_parsing.hpp"
+
+namespace ste::api {
+
+namespace {
+constexpr int kDefaultLimit = 50;
+constexpr int kMaxLimit = 500;
+
+constexpr const char* kAlertColumns =
+    "a.id, a.rule_id, t.slug, a.device_key, a.metric, a.condition, a.threshold, a.value, "
+    "(extract(epoch FROM a.reading_ts) * 1000000)::bigint, a.mean, a.stddev, a.severity, "
+    "a.message, "
+    "(extract(epoch FROM a.created_at) * 1000000)::bigint";
+
+TimePoint from_us(std::int64_t us) { return TimePoint{std::chrono::microseconds{us}}; }
+
+void write_alert_fields(JsonWriter& w, const PgResult& r, int i) {
+  w.field("id", r.text(i, 0));
+  w.field("rule_id", r.text(i, 1));
+  w.field("tenant", r.text(i, 2));
+  w.field("device", r.text(i, 3));
+  w.field("metric", r.text(i, 4));
+  w.field("condition", r.text(i, 5));
+  w.field("threshold", r.float8(i, 6));
+  w.field("value", r.float8(i, 7));
+  w.field("reading_ts", format_rfc3339_ms(from_us(r.int64(i, 8))));
+  w.key("mean");
+  r.is_null(i, 9) ? w.null() : w.value(r.float8(i, 9));
+  w.key("stddev");
+  r.is_null(i, 10) ? w.null() : w.value(r.float8(i, 10));
+  w.field("severity", r.text(i, 11));
+  w.field("message", r.text(i, 12));
+  w.field("created_at", format_rfc3339_ms(from_us(r.int64(i, 13))));
+}
+
+std::optional<std::string> query_param(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  return req.get_param_value(name);
+}
+
+bool is_uuid(const std::string& s) {
+  static const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  return std::regex_match(s, kUuid);
+}
+
+void list_alerts(const httplib::Request& req, httplib::Response& res, const Tenant& t,
+                 PgConnection& db) {
+  static const std::set<std::string> kKnown{"device", "metric", "rule_id", "since",
+                                            "until",  "limit",  "cursor"};
+  for (const auto& [k, v] : req.params) {
+    if (!kKnown.contains(k))
+      return send_error(res, {422, "unknown_field", "unknown query parameter '" + k + "'"});
+  }
+  auto limit = parse_limit(query_param(req, "limit"), kDefaultLimit, kMaxLimit);
+  if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
+  auto since = parse_time_param(query_param(req, "since"), "since");
+  if (auto* e = std::get_if<ApiError>(&since)) return send_error(res, *e);
+  auto until = parse_time_param(query_param(req, "until"), "until");
+  if (auto* e = std::get_if<ApiError>(&until)) return send_error(res, *e);
+  std::optional<AlertCursor> cursor;
+  if (auto c = query_param(req, "cursor")) {
+    auto decoded = decode_cursor(*c);
+    if (auto* e = std::get_if<ApiError>(&decoded)) return send_error(res, *e);
+    cursor = std::get<AlertCursor>(decoded);
+  }
+  const auto rule_id = query_param(req, "rule_id");
+  if (rule_id && !is_uuid(*rule_id))
+    return send_error(res, invalid_field("rule_id must be a UUID"));
+
+  std::vector<PgParam> params{std::to_string(t.id)};
+  std::string where = "a.tenant_id = $1";
+  const auto add = [&](const std::string& cond, PgParam value) {
+    params.push_back(std::move(value));
+    where += fmt::format(" AND {}${}", cond, params.size());
+  };
+  if (auto d = query_param(req, "device")) add("a.device_key = ", *d);
+  if (auto m = query_param(req, "metric")) add("a.metric = ", *m);
+  if (rule_id) add("a.rule_id = ", *rule_id);
+  if (auto s = std::get<std::optional<TimePoint>>(since))
+    add("a.created_at >= ", format_rfc3339_us(*s));
+  if (auto u = std::get<std::optional<TimePoint>>(until))
+    add("a.created_at < ", format_rfc3339_us(*u));
+  if (cursor) {
+    params.push_back(format_rfc3339_us(cursor->created_at));
+    params.push_back(cursor->id);
+    where += fmt::format(" AND (a.created_at, a.id) < (${}::timestamptz, ${}::uuid)",
+                         params.size() - 1, params.size());
+  }
+  const int n = std::get<int>(limit);
+  params.push_back(std::to_string(n + 1));  // one extra row tells whether another page exists
+  auto r =
+      db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id WHERE {} "
+                          "ORDER BY a.created_at DESC, a.id DESC LIMIT ${}",
+                          kAlertColumns, where, params.size()),
+              params);
+  JsonWriter w;
+  w.begin_object().key("alerts").begin_array();
+  const int shown = std::min(r.rows(), n);
+  for (int i = 0; i < shown; ++i) {
+    w.begin_object();
+    write_alert_fields(w, r, i);
+    w.end_object();
+  }
+  w.end_array().key("next_cursor");
+  if (r.rows() > n) {
+    w.value(encode_cursor({from_us(r.int64(shown - 1, 13)), std::string(r.text(shown - 1, 0))}));
+  } else {
+    w.null();
+  }
+  w.end_object();
+  send_json(res, 200, w.take());
+}
+
+void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant& t,
+               PgConnection& db) {
+  const std::string id = req.matches[1];
+  if (!is_uuid(id)) return send_error(res, not_found("no alert with id '" + id + "'"));
+  auto r = db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id "
+                               "WHERE a.tenant_id = $1 AND a.id = $2",
+                               kAlertColumns),
+                   {std::to_string(t.id), id});
+  if (r.rows() == 0) return send_error(res, not_found("no alert with id '" + id + "'"));
+  auto d = db.exec(
+      "SELECT d.id, d.target, d.status, d.attempts, d.last_error, "
+      "  to_char(d.delivered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+      "  coalesce((SELECT json_agg(json_build_object('attempt', x.attempt, 'outcome', x.outcome, "
+      "      'http_status', x.http_status, 'error', x.error, 'duration_ms', x.duration_ms, "
+      "      'at', to_char(x.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "
+      "ORDER BY x.attempt) "
+      "    FROM delivery_attempts x WHERE x.delivery_id = d.id), '[]') "
+      "FROM deliveries d WHERE d.tenant_id = $1 AND d.alert_id = $2 ORDER BY d.target",
+      {std::to_string(t.id), id});
+  JsonWriter w;
+  w.begin_object();
+  write_alert_fields(w, r, 0);
+  w.key("deliveries").begin_array();
+  for (int i = 0; i < d.rows(); ++i) {
+    w.begin_object();
+    w.field("id", d.text(i, 0)).field("target", d.text(i, 1)).field("status", d.text(i, 2));
+    w.field("attempts", d.int64(i, 3));
+    w.key("last_error");
+    d.is_null(i, 4) ? w.null() : w.value(d.text(i, 4));
+    w.key("delivered_at");
+    d.is_null(i, 5) ? w.null() : w.value(d.text(i, 5));
+    w.key("attempt_log").raw(d.text(i, 6));  // built by PostgreSQL's json_agg: valid JSON
+    w.end_object();
+  }
+  w.end_array().end_object();
+  send_json(res, 200, w.take());
+}
+}  // namespace
+
+void register_alert_routes(httplib::Server& s, PgPool& pool) {
+  s.Get("/api/alerts", tenant_endpoint(pool, list_alerts));
+  s.Get(R"(/api/alerts/([^/]+))", tenant_endpoint(pool, get_alert));
+}
+
+}  // namespace ste::api

@@ -1,0 +1,41 @@
+#pragma once
+/// Shared plumbing for the API handlers: the authenticated tenant, JSON responses, and the
+/// boundary that turns exceptions into error responses. Internal to evaluator/api.
+#include <httplib.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/pg_pool.hpp"
+#include "evaluator/api/api_error.hpp"
+
+namespace ste::api {
+
+struct Tenant {
+  std::int64_t id = 0;
+  std::string slug;
+};
+
+void send_json(httplib::Response& res, int status, std::string body);
+void send_error(httplib::Response& res, const ApiError& e);
+
+/// The request's API key (X-API-Key, or Authorization: Bearer <key>); empty when absent.
+std::string request_api_key(const httplib::Request& req);
+/// The tenant owning `key`, or nullopt.
+std::optional<Tenant> authenticate(PgConnection& db, const std::string& key);
+
+using TenantHandler =
+    std::function<void(const httplib::Request&, httplib::Response&, const Tenant&, PgConnection&)>;
+/// Wraps a tenant endpoint: authentication (401), a pooled connection, and the error boundary
+/// (database unavailable -> 503, anything else -> 500, both in the API's error format).
+httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler);
+
+/// Registers the resource handlers (one function per resource file).
+void register_alert_routes(httplib::Server& s, PgPool& pool);
+void register_rule_routes(httplib::Server& s, PgPool& pool);
+void register_device_routes(httplib::Server& s, PgPool& pool);
+void register_integration_routes(httplib::Server& s, PgPool& pool);
+void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);
+
+}  // namespace ste::api

@@ -1,0 +1,111 @@
+#include "evaluator/api/api_server.hpp"
+
+#include "common/api_key.hpp"
+#include "common/log.hpp"
+#include "evaluator/api/api_handlers.hpp"
+
+namespace ste::api {
+
+const std::vector<Route>& api_routes() {
+  static const std::vector<Route> kRoutes{
+      {"GET", "/api/alerts"},
+      {"GET", "/api/alerts/{id}"},
+      {"GET", "/api/rules"},
+      {"POST", "/api/rules"},
+      {"GET", "/api/rules/{id}"},
+      {"PUT", "/api/rules/{id}"},
+      {"DELETE", "/api/rules/{id}"},
+      {"GET", "/api/devices"},
+      {"GET", "/api/devices/{device}/readings"},
+      {"GET", "/api/integrations"},
+      {"PUT", "/api/integrations"},
+      {"POST", "/admin/tenants"},
+      {"GET", "/healthz"},
+      {"GET", "/readyz"},
+      {"GET", "/metrics"},
+  };
+  return kRoutes;
+}
+
+void send_json(httplib::Response& res, int status, std::string body) {
+  res.status = status;
+  res.set_content(std::move(body), "application/json");
+}
+
+void send_error(httplib::Response& res, const ApiError& e) {
+  send_json(res, e.status, error_json(e));
+}
+
+std::string request_api_key(const httplib::Request& req) {
+  if (req.has_header("X-API-Key")) return req.get_header_value("X-API-Key");
+  const std::string auth = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0) {
+    return auth.substr(kBearer.size());
+  }
+  return {};
+}
+
+std::optional<Tenant> authenticate(PgConnection& db, const std::string& key) {
+  if (key.empty() || key.size() > 256) return std::nullopt;
+  const std::string hash = sha256_hex(key);
+  auto r = db.exec(
+      "SELECT id, slug, encode(api_key_hash, 'hex') FROM tenants WHERE api_key_hash = decode($1, "
+      "'hex')",
+      {hash});
+  if (r.rows() != 1 || !constant_time_equal(r.text(0, 2), hash)) return std::nullopt;
+  return Tenant{r.int64(0, 0), std::string(r.text(0, 1))};
+}
+
+httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler) {
+  return [&pool, handler = std::move(handler)](const httplib::Request& req,
+                                               httplib::Response& res) {
+    try {
+      auto db = pool.acquire(std::chrono::seconds{5});
+      const auto tenant = authenticate(*db, request_api_key(req));
+      if (!tenant) {
+        send_error(res,
+                   unauthorized("missing or invalid API key (X-API-Key or Authorization: Bearer)"));
+        return;
+      }
+      handler(req, res, *tenant, *db);
+    } catch (const PgError& e) {
+      log::warn("api request failed on the database", {{"path", req.path}, {"error", e.what()}});
+      send_error(res, {503, "unavailable", "the database is unavailable; try again"});
+    } catch (const std::exception& e) {
+      log::error("api request failed", {{"path", req.path}, {"error", e.what()}});
+      send_error(res, {500, "internal", "internal error"});
+    }
+  };
+}
+
+ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key)
+    : pool_(pool), admin_key_(std::move(admin_key)) {
+  server.set_payload_max_length(kMaxBodyBytes);
+  // Every error, including those cpp-httplib produces itself (unknown route 404, body over the
+  // limit 413), leaves in the API's error format.
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404:
+        send_error(res, not_found("no route for " + req.method + " " + req.path));
+        break;
+      case 413:
+        send_error(res, {413, "too_large", "request body is larger than 1 MiB"});
+        break;
+      case 405:
+        send_error(res, {405, "method_not_allowed", "method not allowed"});
+        break;
+      default:
+        send_error(res, {res.status, "error", "request failed"});
+        break;
+    }
+  });
+  register_alert_routes(server, pool_);
+  register_rule_routes(server, pool_);
+  register_device_routes(server, pool_);
+  register_integration_routes(server, pool_);
+  register_tenant_routes(server, pool_, admin_key_);
+}
+
+}  // namespace ste::api

@@ -1,0 +1,73 @@
+#pragma once
+/// Parsing and validation of API request bodies and query parameters. Pure: values in, a typed
+/// result or an ApiError out. Bodies are parsed with simdjson; unknown fields are rejected (422
+/// naming the field); each invalid field gives a 422 whose message names the field and the rule
+/// it broke; malformed JSON or a non-object body gives 400.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/clock.hpp"
+#include "evaluator/api/api_error.hpp"
+#include "evaluator/rule.hpp"
+
+namespace ste::api {
+
+template <class T>
+using Parsed = std::variant<T, ApiError>;
+
+/// A rule as the API accepts it (POST and PUT). Required: name (1-200 chars), metric
+/// ([A-Za-z0-9_.:-]{1,128}), condition, threshold (finite number). Optional with defaults:
+/// device (null or [A-Za-z0-9_-]{1,128}; null = every device), window_minutes (integer 1..1440,
+/// default 60), cooldown_minutes (integer 0..10080, default 15), severity (info|warning|critical,
+/// default warning), enabled (boolean, default true).
+struct RuleInput {
+  std::string name;
+  std::string metric;
+  std::optional<std::string> device;
+  eval::Condition condition = eval::Condition::above_threshold;
+  double threshold = 0;
+  int window_minutes = 60;
+  int cooldown_minutes = 15;
+  eval::Severity severity = eval::Severity::warning;
+  bool enabled = true;
+};
+Parsed<RuleInput> parse_rule_body(std::string_view body);
+
+/// PUT /api/integrations: every field optional; absent = unchanged, null = cleared.
+/// URLs must be http:// or https:// and at most 2048 chars; key/secret 1..256 chars.
+struct Field {
+  bool present = false;
+  std::optional<std::string> value;  ///< nullopt with present = cleared
+};
+struct IntegrationsInput {
+  Field notification_hub_url, notification_hub_api_key, workflow_engine_url, workflow_engine_secret;
+};
+Parsed<IntegrationsInput> parse_integrations_body(std::string_view body);
+
+/// POST /admin/tenants: slug ([a-z0-9-]{1,63}, required), name (1-200 chars, default = slug).
+struct TenantInput {
+  std::string slug;
+  std::string name;
+};
+Parsed<TenantInput> parse_tenant_body(std::string_view body);
+
+/// `limit`: absent -> default; otherwise an integer in [1, max] (422 "limit must be an
+/// integer 1..500").
+Parsed<int> parse_limit(const std::optional<std::string>& value, int default_limit, int max_limit);
+/// An RFC 3339 timestamp query parameter named `name` (422 naming it when malformed).
+Parsed<std::optional<TimePoint>> parse_time_param(const std::optional<std::string>& value,
+                                                  std::string_view name);
+
+/// Opaque keyset cursor for newest-first alert pages: (created_at, id) of the last item.
+struct AlertCursor {
+  TimePoint created_at{};
+  std::string id;  ///< UUID
+};
+std::string encode_cursor(const AlertCursor& c);
+/// 422 "cursor is invalid" for anything encode_cursor did not produce.
+Parsed<AlertCursor> decode_cursor(std::string_view cursor);
+
+}  // namespace ste::api

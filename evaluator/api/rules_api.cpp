@@ -1,0 +1,150 @@
+// /api/rules: create, list, read, replace, delete. Every statement is scoped by tenant_id, so
+// another tenant's rule id behaves exactly like one that does not exist (404).
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "common/json_writer.hpp"
+#include "evaluator/api/api_handlers.hpp"
+#include "evaluator/api/request_parsing.hpp"
+
+namespace ste::api {
+
+namespace {
+constexpr const char* kRuleColumns =
+    "id, name, metric, device_key, condition, threshold, window_minutes, cooldown_minutes, "
+    "severity, "
+    "enabled, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+constexpr const char* kUuidPattern =
+    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+
+void write_rule(JsonWriter& w, const PgResult& r, int i) {
+  w.begin_object();
+  w.field("id", r.text(i, 0));
+  w.field("name", r.text(i, 1));
+  w.field("metric", r.text(i, 2));
+  w.key("device");
+  if (r.is_null(i, 3)) {
+    w.null();
+  } else {
+    w.value(r.text(i, 3));
+  }
+  w.field("condition", r.text(i, 4));
+  w.field("threshold", r.float8(i, 5));
+  w.field("window_minutes", r.int64(i, 6));
+  w.field("cooldown_minutes", r.int64(i, 7));
+  w.field("severity", r.text(i, 8));
+  w.field("enabled", r.boolean(i, 9));
+  w.field("created_at", r.text(i, 10));
+  w.field("updated_at", r.text(i, 11));
+  w.end_object();
+}
+
+std::string rule_json(const PgResult& r) {
+  JsonWriter w;
+  write_rule(w, r, 0);
+  return w.take();
+}
+
+std::vector<PgParam> rule_params(const RuleInput& in) {
+  return {in.name,
+          in.metric,
+          in.device,
+          std::string(eval::condition_name(in.condition)),
+          fmt::format("{}", in.threshold),
+          std::to_string(in.window_minutes),
+          std::to_string(in.cooldown_minutes),
+          std::string(eval::severity_name(in.severity)),
+          in.enabled ? "true" : "false"};
+}
+
+/// The rule id from the path, if it can be a rule id at all (else it cannot exist: 404).
+bool valid_id(const std::string& id) {
+  static const std::regex kUuid(kUuidPattern);
+  return std::regex_match(id, kUuid);
+}
+
+void rule_not_found(httplib::Response& res, const std::string& id) {
+  send_error(res, not_found("no rule with id '" + id + "'"));
+}
+}  // namespace
+
+void register_rule_routes(httplib::Server& s, PgPool& pool) {
+  s.Get("/api/rules",
+        tenant_endpoint(pool, [](const auto&, auto& res, const Tenant& t, PgConnection& db) {
+          auto r = db.exec(
+              fmt::format("SELECT {} FROM alert_rules WHERE tenant_id = $1 ORDER BY created_at, id",
+                          kRuleColumns),
+              {std::to_string(t.id)});
+          JsonWriter w;
+          w.begin_object().key("rules").begin_array();
+          for (int i = 0; i < r.rows(); ++i) write_rule(w, r, i);
+          w.end_array().end_object();
+          send_json(res, 200, w.take());
+        }));
+
+  s.Post(
+      "/api/rules",
+      tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+        auto parsed = parse_rule_body(req.body);
+        if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
+        auto params = rule_params(std::get<RuleInput>(parsed));
+        params.insert(params.begin(), std::to_string(t.id));
+        auto r = db.exec(
+            fmt::format("INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, "
+                        "threshold, window_minutes, cooldown_minutes, severity, enabled) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {}",
+                        kRuleColumns),
+            params);
+        send_json(res, 201, rule_json(r));
+      }));
+
+  s.Get(R"(/api/rules/([^/]+))",
+        tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+          const std::string id = req.matches[1];
+          if (!valid_id(id)) return rule_not_found(res, id);
+          auto r =
+              db.exec(fmt::format("SELECT {} FROM alert_rules WHERE tenant_id = $1 AND id = $2",
+                                  kRuleColumns),
+                      {std::to_string(t.id), id});
+          if (r.rows() == 0) return rule_not_found(res, id);
+          send_json(res, 200, rule_json(r));
+        }));
+
+  s.Put(R"(/api/rules/([^/]+))",
+        tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+          const std::string id = req.matches[1];
+          // Existence (in this tenant) is checked before the body is validated.
+          if (!valid_id(id) || db.exec("SELECT 1 FROM alert_rules WHERE tenant_id = $1 AND id = $2",
+                                       {std::to_string(t.id), id})
+                                       .rows() == 0) {
+            return rule_not_found(res, id);
+          }
+          auto parsed = parse_rule_body(req.body);
+          if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
+          auto params = rule_params(std::get<RuleInput>(parsed));
+          params.insert(params.begin(), {std::to_string(t.id), id});
+          auto r = db.exec(
+              fmt::format(
+                  "UPDATE alert_rules SET name = $3, metric = $4, device_key = $5, condition = $6, "
+                  "threshold = $7, window_minutes = $8, cooldown_minutes = $9, severity = $10, "
+                  "enabled = $11, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING {}",
+                  kRuleColumns),
+              params);
+          if (r.rows() == 0) return rule_not_found(res, id);
+          send_json(res, 200, rule_json(r));
+        }));
+
+  s.Delete(R"(/api/rules/([^/]+))",
+           tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+             const std::string id = req.matches[1];
+             if (!valid_id(id)) return rule_not_found(res, id);
+             auto r = db.exec("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2",
+                              {std::to_string(t.id), id});
+             if (r.affected() == 0) return rule_not_found(res, id);
+             res.status = 204;
+           }));
+}
+
+}  // namespace ste::api
