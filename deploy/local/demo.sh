@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# The demo: builds everything, starts a local PostgreSQL + nats-server, the ingester (and the
-# evaluator when it is built), feeds synthetic readings with ste-loadgen and prints live status.
+# The demo: builds everything, starts a local PostgreSQL + nats-server, the ingester (and, when it
+# is built, the evaluator with a local webhook sink receiving its deliveries), feeds synthetic
+# readings with ste-loadgen and prints live status.
 #
 #   deploy/local/demo.sh                     # run until Ctrl-C
 #   deploy/local/demo.sh --duration 60       # run for 60 seconds, then stop by itself
 #   deploy/local/demo.sh --rate 5000         # readings per second sent (default: $DEMO_RATE or 2000)
 #
 # Run as root on Debian 12 from the checkout (installs missing packages). On exit (end of the
-# duration, Ctrl-C or SIGTERM) it stops everything it started: loadgen, evaluator, ingester (which
-# flushes on SIGTERM) and the PostgreSQL + nats-server stack. Re-running is safe: the tenant, its
-# rules and the state directory are reused.
+# duration, Ctrl-C or SIGTERM) it stops everything it started: loadgen, evaluator, webhook sink,
+# ingester (which flushes on SIGTERM) and the PostgreSQL + nats-server stack. Re-running is safe:
+# the tenant, its rules, the webhook secrets and the state directory are reused.
 #
 # State: STE_STATE_DIR (default <repo>/.state); logs in <state>/logs; the demo tenant's API key,
-# shown once at creation, is kept in <state>/demo-api-key. Ports: STE_PG_PORT, STE_NATS_PORT (see
-# stack.sh), DEMO_INGESTER_ADDR (127.0.0.1:9101), DEMO_EVALUATOR_ADDR (127.0.0.1:8080).
+# shown once at creation, is kept in <state>/demo-api-key; the sink's Workflow Engine secret and
+# Notification Hub key in <state>/demo-webhook-secret and <state>/demo-hub-key. Ports: STE_PG_PORT,
+# STE_NATS_PORT (see stack.sh), DEMO_INGESTER_ADDR (127.0.0.1:9101), DEMO_EVALUATOR_ADDR
+# (127.0.0.1:8080), DEMO_WEBHOOK_SINK_ADDR (127.0.0.1:8099).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -26,17 +29,22 @@ readonly INGESTER="$BUILD/ingester/ste-ingester"
 readonly EVALUATOR="$BUILD/evaluator/ste-evaluator"
 readonly ADMIN="$BUILD/admin/ste-admin"
 readonly LOADGEN="$BUILD/bench/ste-loadgen"
+readonly SINK="$BUILD/bench/ste-webhook-sink"
 readonly LOGS="$STATE/logs"
 readonly KEY_FILE="$STATE/demo-api-key"
+readonly WEBHOOK_SECRET_FILE="$STATE/demo-webhook-secret" # the sink's Workflow Engine secret
+readonly HUB_KEY_FILE="$STATE/demo-hub-key"               # the sink's Notification Hub key
 readonly PID_FILE="$STATE/demo.pids"             # processes of a running (or crashed) demo
 readonly STACK_OWNED="$STATE/demo-started-stack" # the stack was started by a demo
 readonly INGESTER_ADDR="${DEMO_INGESTER_ADDR:-127.0.0.1:9101}"
 readonly EVALUATOR_ADDR="${DEMO_EVALUATOR_ADDR:-127.0.0.1:8080}"
+readonly SINK_ADDR="${DEMO_WEBHOOK_SINK_ADDR:-127.0.0.1:8099}"
+readonly SINK_FAIL_EVERY=4 # the sink answers 503 to every 4th request, so retries show
 readonly TENANT=demo
 readonly TICK=2
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 log() { printf 'demo: %s\n' "$*" >&2; }
@@ -80,6 +88,7 @@ stack_started=0       # this run (or a crashed earlier demo) owns the stack: sto
 rows_before=""
 alerts_before=""
 final_metrics=""
+sink_stats=""
 
 psql_q() { psql -X -qtA -v ON_ERROR_STOP=1 -F $'\t' "$STE_DATABASE_URL" -c "$1"; }
 
@@ -155,17 +164,19 @@ stop_stale() {
   rm -f "$PID_FILE"
 }
 
-# wait_ready NAME ADDR LOGFILE: until GET /readyz answers 200; fails with the log's tail.
+# wait_ready NAME ADDR LOGFILE [PATH]: until GET PATH (default /readyz) answers 200; fails with
+# the log's tail.
 wait_ready() {
-  local name="$1" addr="$2" logf="$3" pid="${PIDS[$1]}" deadline=$((SECONDS + 60))
-  until curl -fsS -o /dev/null -m 2 "http://$addr/readyz" 2>/dev/null; do
+  local name="$1" addr="$2" logf="$3" path="${4:-/readyz}" pid="${PIDS[$1]}"
+  local deadline=$((SECONDS + 60))
+  until curl -fsS -o /dev/null -m 2 "http://$addr$path" 2>/dev/null; do
     if ! alive "$pid"; then
       tail -n 30 "$logf" >&2 || true
       die "$name exited during startup (log: $logf)"
     fi
     if ((SECONDS >= deadline)); then
       tail -n 30 "$logf" >&2 || true
-      die "$name not ready on http://$addr/readyz after 60 s (log: $logf)"
+      die "$name not ready on http://$addr$path after 60 s (log: $logf)"
     fi
     sleep 0.2
   done
@@ -175,7 +186,7 @@ wait_ready() {
 # Every service we started must still run; otherwise show why and stop the demo.
 check_services() {
   local name
-  for name in ingester evaluator; do
+  for name in ingester webhook-sink evaluator; do
     [[ -n "${PIDS[$name]:-}" ]] || continue
     if ! alive "${PIDS[$name]}"; then
       tail -n 30 "$LOGS/$name.log" >&2 || true
@@ -186,11 +197,31 @@ check_services() {
 
 have_evaluator() { [[ -n "${PIDS[evaluator]:-}" ]]; }
 
+# Deliveries by status, tab-separated: delivered, pending, failed (all runs).
+readonly DELIVERIES_SQL="SELECT count(*) FILTER (WHERE status = 'delivered'),
+    count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed')
+  FROM deliveries"
+
+# demo_secret FILE: a random secret (64 hex characters) made once and kept in FILE (mode 600).
+demo_secret() {
+  if [[ ! -s "$1" ]]; then
+    (
+      umask 077
+      od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$1"
+    )
+  fi
+  chmod 600 "$1"
+  local secret
+  secret="$(<"$1")"
+  [[ "$secret" =~ ^[0-9a-f]{64}$ ]] || die "$1 does not hold a demo secret (64 hex characters); delete it to make a new one"
+  printf '%s' "$secret"
+}
+
 # One status line. $1 = seconds since the load started.
 prev_stored=""
 prev_time=""
 status_line() {
-  local m stored rejected now per_s="-" rows alerts="" latest="" line
+  local m stored rejected now per_s="-" rows alerts="" deliveries="" latest="" line
   m="$(metrics)"
   stored="$(metric_value ste_ingest_readings_stored_total "$m")"
   rejected="$(metric_value ste_ingest_rejected_total "$m")"
@@ -206,22 +237,28 @@ status_line() {
     stored="?" rejected="?"
   fi
   if have_evaluator; then
-    IFS=$'\t' read -r rows alerts latest < <(psql_q "SELECT (SELECT count(*) FROM readings),
-        (SELECT count(*) FROM alerts),
-        (SELECT left(message, 70) FROM alerts ORDER BY created_at DESC, id DESC LIMIT 1)" \
-      2>/dev/null || printf '?\t?\t\n')
+    local delivered pending failed
+    IFS=$'\t' read -r rows alerts delivered pending failed latest < <(psql_q "SELECT
+        (SELECT count(*) FROM readings), (SELECT count(*) FROM alerts), d.*,
+        (SELECT left(message, 70) FROM alerts ORDER BY created_at DESC, id DESC LIMIT 1)
+      FROM ($DELIVERIES_SQL) AS d" 2>/dev/null || printf '?\t?\t?\t?\t?\t\n')
+    deliveries="$delivered/$pending/$failed"
   else
     rows="$(psql_q 'SELECT count(*) FROM readings' 2>/dev/null || echo '?')"
   fi
   printf -v line '%6ss  %9s  %12s  %9s' "$1" "$per_s" "$rows" "$rejected"
-  if have_evaluator; then printf -v line '%s  %7s  %s' "$line" "$alerts" "${latest:--}"; fi
+  if have_evaluator; then
+    printf -v line '%s  %7s  %18s  %s' "$line" "$alerts" "$deliveries" "${latest:--}"
+  fi
   printf '%s\n' "$line"
 }
 
 status_header() {
   local line
   printf -v line '%7s  %9s  %12s  %9s' time stored/s "rows stored" rejected
-  if have_evaluator; then printf -v line '%s  %7s  %s' "$line" alerts "latest alert"; fi
+  if have_evaluator; then
+    printf -v line '%s  %7s  %18s  %s' "$line" alerts "deliv ok/pend/fail" "latest alert"
+  fi
   printf '%s\n' "$line"
 }
 
@@ -243,6 +280,16 @@ drain() {
       $(metric_value ste_ingest_inflight_readings "$m") == 0)); then
       return 0
     fi
+    sleep 0.5
+  done
+  # Then let the evaluator deliver what is due (retries of the sink's 503s come within seconds).
+  [[ -n "${PIDS[evaluator]:-}" ]] || return 0
+  deadline=$((SECONDS + 15))
+  local pending
+  while ((SECONDS < deadline)); do
+    pending="$(psql_q "SELECT count(*) FROM deliveries WHERE status = 'pending'
+      AND next_attempt_at < now() + interval '10 seconds'" 2>/dev/null)" || return 0
+    ((pending == 0)) && return 0
     sleep 0.5
   done
 }
@@ -280,11 +327,24 @@ final_summary() {
     printf '  alerts: - (ste-evaluator not built)\n'
   fi
   local name
-  for name in loadgen evaluator ingester; do
+  for name in loadgen evaluator webhook-sink ingester; do
     if [[ -n "${EXITED[$name]:-}" && "${EXITED[$name]}" != 0 ]]; then
       printf '  %s exited with status %s (log: %s)\n' "$name" "${EXITED[$name]}" "$LOGS/$name.log"
     fi
   done
+  if [[ -n "$alerts_before" && -n "${STE_DATABASE_URL:-}" ]]; then
+    local delivered="?" pending="?" failed="?"
+    IFS=$'\t' read -r delivered pending failed < <(psql_q "$DELIVERIES_SQL" 2>/dev/null ||
+      printf '?\t?\t?\n')
+    printf '  deliveries (all runs): %s delivered, %s pending, %s failed\n' \
+      "$delivered" "$pending" "$failed"
+  fi
+  if [[ -n "$sink_stats" ]]; then
+    printf '  webhook sink (this run): %s requests, %s valid signatures, %s rejected, every %sth answered 503\n' \
+      "$(jq -r .received <<<"$sink_stats")" "$(jq -r .valid_signatures <<<"$sink_stats")" \
+      "$(jq -r .rejected <<<"$sink_stats")" "$SINK_FAIL_EVERY"
+    printf '  deliveries as received: %s\n' "$LOGS/webhook-sink.log"
+  fi
   printf '  logs: %s\n' "$LOGS"
 }
 
@@ -296,6 +356,10 @@ cleanup() {
   if ((rc == 0)); then drain; fi
   stop_proc loadgen 15
   stop_proc evaluator 30
+  if [[ -n "${PIDS[webhook-sink]:-}" ]]; then
+    sink_stats="$(curl -fsS -m 2 "http://$SINK_ADDR/stats" 2>/dev/null || true)"
+  fi
+  stop_proc webhook-sink 10
   final_metrics="$(metrics)"
   stop_proc ingester 60 # flushes its buffer and acks on SIGTERM
   rm -f "$PID_FILE"
@@ -318,7 +382,7 @@ stop_stale # before the build replaces the binaries they run
 log "building (cmake --preset release; incremental when already built)"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
-for bin in "$INGESTER" "$ADMIN" "$LOADGEN"; do
+for bin in "$INGESTER" "$ADMIN" "$LOADGEN" "$SINK"; do
   [[ -x "$bin" ]] || die "$bin was not built"
 done
 with_evaluator=0
@@ -342,10 +406,10 @@ fi
 eval "$("$STACK" env)"
 
 addrs=("$INGESTER_ADDR")
-if ((with_evaluator)); then addrs+=("$EVALUATOR_ADDR"); fi
+if ((with_evaluator)); then addrs+=("$EVALUATOR_ADDR" "$SINK_ADDR"); fi
 for addr in "${addrs[@]}"; do
   if port_in_use "$addr"; then
-    die "$addr is already in use (another ste-ingester/ste-evaluator?); stop it or set DEMO_INGESTER_ADDR / DEMO_EVALUATOR_ADDR"
+    die "$addr is already in use (another ste-ingester/ste-evaluator/ste-webhook-sink?); stop it or set DEMO_INGESTER_ADDR / DEMO_EVALUATOR_ADDR / DEMO_WEBHOOK_SINK_ADDR"
   fi
 done
 
@@ -404,8 +468,22 @@ if ((with_evaluator)); then
   else
     log "no alert_rules table in the schema: no demo rules created"
   fi
-  start_bg evaluator "$LOGS/evaluator.log" "$EVALUATOR_ADDR" "$EVALUATOR"
+  # The evaluator's webhook targets: a local sink checking the signature and the key, failing
+  # every 4th request with 503 so retries show. The secrets are made once and kept in the state.
+  webhook_secret="$(demo_secret "$WEBHOOK_SECRET_FILE")"
+  hub_key="$(demo_secret "$HUB_KEY_FILE")"
+  # Secrets travel in the environment, not on the command line where `ps` shows them.
+  STE_WEBHOOK_SINK_SECRET="$webhook_secret" STE_WEBHOOK_SINK_API_KEY="$hub_key" \
+    start_bg webhook-sink "$LOGS/webhook-sink.log" "" "$SINK" --listen "$SINK_ADDR" \
+    --fail-every "$SINK_FAIL_EVERY"
+  wait_ready webhook-sink "$SINK_ADDR" "$LOGS/webhook-sink.log" /stats
+  STE_WORKFLOW_ENGINE_URL="http://$SINK_ADDR/workflow" \
+    STE_WORKFLOW_ENGINE_SECRET="$webhook_secret" \
+    STE_NOTIFICATION_HUB_URL="http://$SINK_ADDR/hub" \
+    STE_NOTIFICATION_HUB_API_KEY="$hub_key" \
+    start_bg evaluator "$LOGS/evaluator.log" "$EVALUATOR_ADDR" "$EVALUATOR"
   wait_ready evaluator "$EVALUATOR_ADDR" "$LOGS/evaluator.log"
+  log "deliveries go to the webhook sink (every ${SINK_FAIL_EVERY}th request answered 503, then retried); watch them: tail -f $LOGS/webhook-sink.log | jq ."
   alerts_before="$(psql_q 'SELECT count(*) FROM alerts')"
 fi
 
@@ -414,13 +492,16 @@ fi
 
 # Without --duration the load runs until the demo is stopped (a year is "forever" here).
 load_duration=$((duration > 0 ? duration : 31536000))
-# Metric order matters: with --batch 10 and 2 metrics, reading number 5000k-1 (the spike) is always
+# Metric order matters: with --batch 10 and 2 metrics, reading number 5010k-1 (the spike) is always
 # a device's 2nd metric, so temperature must come second for the spikes to hit it (and fire the
-# "temperature above 80" rule).
+# "temperature above 80" rule). 5010 readings = 501 messages, so successive spikes hit successive
+# devices (dev-0000, dev-0001, ...): each fires its own alert (the cooldown is per device), which
+# gives the webhook sink enough deliveries for its 503s and the retries to show.
+readonly SPIKE_EVERY=5010
 start_bg loadgen "$LOGS/loadgen.log" "" "$LOADGEN" --tenant "$TENANT" --devices 20 \
   --metric-names humidity,temperature --rate "$rate" --duration "$load_duration" --batch 10 \
-  --spike-every 5000 --spike-value 120
-log "ste-loadgen: $rate readings/s from 20 devices (humidity, temperature), a temperature spike to 120 every 5000 readings (log $LOGS/loadgen.log)"
+  --spike-every "$SPIKE_EVERY" --spike-value 120
+log "ste-loadgen: $rate readings/s from 20 devices (humidity, temperature), a temperature spike to 120 every $SPIKE_EVERY readings, on the next device each time (log $LOGS/loadgen.log)"
 if ((duration > 0)); then
   log "running for ${duration}s (Ctrl-C stops earlier)"
 else
