@@ -42,6 +42,9 @@ inline std::int64_t to_epoch_ms(TimePoint t) {
 inline std::int64_t to_epoch_us(TimePoint t) {
   return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
+inline TimePoint from_epoch_us(std::int64_t us) {
+  return TimePoint{std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds{us})};
+}
 inline TimePoint from_epoch_ms(std::int64_t ms) {
   return TimePoint{std::chrono::duration_cast<TimePoint::duration>(Millis{ms})};
 }

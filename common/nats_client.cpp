@@ -49,7 +49,7 @@ void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
 }
 }  // namespace
 
-NatsClient::NatsClient(const NatsSettings& settings) {
+NatsClient::NatsClient(const NatsSettings& settings) : stream_replicas_(settings.stream_replicas) {
   natsOptions* raw = nullptr;
   nats_check(natsOptions_Create(&raw), "nats options");
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
@@ -106,12 +106,21 @@ void NatsClient::ensure_stream(const StreamSpec& spec) {
   // Work-queue retention: a message stays until the shared durable consumer acks it, so disk use
   // is bounded by the backlog and nothing is dropped while no consumer runs.
   cfg.Retention = js_WorkQueuePolicy;
-  cfg.Replicas = spec.replicas;
+  cfg.Replicas = stream_replicas_;
   cfg.MaxMsgSize = -1;  // the server's max_payload; the ingester rejects oversize with a reason
   jsErrCode jerr = static_cast<jsErrCode>(0);
   jsStreamInfo* info = nullptr;
   natsStatus s = js_AddStream(&info, js_, &cfg, nullptr, &jerr);
   if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+    // Never shrink a stream's replication: a service started with a smaller
+    // STE_STREAM_REPLICAS must not take a cluster's R3 stream down to R1.
+    jsStreamInfo* existing = nullptr;
+    if (js_GetStreamInfo(&existing, js_, spec.name.c_str(), nullptr, nullptr) == NATS_OK &&
+        existing) {
+      if (existing->Config && existing->Config->Replicas > cfg.Replicas)
+        cfg.Replicas = existing->Config->Replicas;
+      jsStreamInfo_Destroy(existing);
+    }
     s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
   }
   if (info) jsStreamInfo_Destroy(info);

@@ -32,17 +32,22 @@ struct NatsSettings {
   std::string creds_file;
   std::string name;                                  ///< client name shown by the server
   std::chrono::milliseconds connect_timeout{15000};  ///< how long start-up keeps retrying
+  int stream_replicas = 1;  ///< replicas of the streams this client creates (3 on a cluster)
 };
 
 /// The JetStream objects the product uses (docs/DESIGN.md §2).
 struct StreamSpec {
   std::string name;
   std::string subject;
-  int replicas = 1;
 };
 inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>"};
 inline const StreamSpec kBatchesStream{"STE_BATCHES", "ste.batches.flushed"};
 inline constexpr const char* kBatchesSubject = "ste.batches.flushed";
+
+/// How long JetStream waits before redelivering a message a service handed back (nak) after a
+/// dependency failure: long enough not to spin on a database that is away, short enough that
+/// recovery is quick. cnats takes it in milliseconds.
+inline constexpr std::int64_t kRedeliveryDelayMs = 1000;
 
 struct ConsumerSpec {
   std::string stream;
@@ -77,6 +82,7 @@ class NatsClient {
   jsCtx* js() { return js_; }
 
  private:
+  int stream_replicas_ = 1;
   natsConnection* conn_ = nullptr;
   jsCtx* js_ = nullptr;
 };

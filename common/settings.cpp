@@ -16,6 +16,11 @@ void add_common_options(CLI::App& app, CommonSettings& s) {
   app.add_option("--nats-password", s.nats.password, "NATS password")->envname("STE_NATS_PASSWORD");
   app.add_option("--nats-creds", s.nats.creds_file, "NATS credentials file (JWT + NKey)")
       ->envname("STE_NATS_CREDS");
+  app.add_option("--stream-replicas", s.nats.stream_replicas,
+                 "Replicas of the JetStream streams the service creates (3 on a 3-node cluster)")
+      ->envname("STE_STREAM_REPLICAS")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
   app.add_option("--database-url", s.database_url, "PostgreSQL conninfo or URI")
       ->envname("STE_DATABASE_URL")
       ->capture_default_str();

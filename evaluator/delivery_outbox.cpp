@@ -48,8 +48,6 @@ SELECT $1, $7, $3, $8::timestamptz, $9, $6, $5, $10,
        CASE WHEN $2 = 'pending' THEN (SELECT next_attempt_at FROM upd) END
 )SQL";
 
-TimePoint from_us(std::int64_t us) { return TimePoint{std::chrono::microseconds{us}}; }
-
 std::string_view verdict_name(AttemptVerdict v) {
   switch (v) {
     case AttemptVerdict::delivered:
@@ -86,12 +84,12 @@ std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
     a.condition = parse_condition(r.text(i, 10)).value_or(Condition::above_threshold);
     a.threshold = r.float8(i, 11);
     a.value = r.float8(i, 12);
-    a.reading_ts = from_us(r.int64(i, 13));
+    a.reading_ts = from_epoch_us(r.int64(i, 13));
     if (!r.is_null(i, 14)) a.mean = r.float8(i, 14);
     if (!r.is_null(i, 15)) a.stddev = r.float8(i, 15);
     a.severity = parse_severity(r.text(i, 16)).value_or(Severity::warning);
     a.message = std::string(r.text(i, 17));
-    a.created_at = from_us(r.int64(i, 18));
+    a.created_at = from_epoch_us(r.int64(i, 18));
     d.alert_json = alert_to_json(a);
     if (d.target == "notification_hub") {
       d.credential = r.is_null(i, 19) ? defaults.hub_api_key : std::string(r.text(i, 19));

@@ -18,7 +18,6 @@ namespace ste::eval {
 namespace {
 
 constexpr auto kFetchWait = std::chrono::milliseconds{250};
-constexpr std::int64_t kRedeliveryDelayMs = 1000;  // cnats takes milliseconds
 const ConsumerSpec kEvaluatorConsumer{"STE_BATCHES", "ste-evaluator", std::chrono::seconds{30},
                                       1000};
 
@@ -166,6 +165,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     nats_check(natsConnection_QueueSubscribe(&core_sub, nats.conn(), kBatchesSubject,
                                              "ste-evaluator", on_core_summary, &core_ctx),
                "subscribe ste.batches.flushed");
+    nats.flush(std::chrono::milliseconds{5000});  // subscribed on the server before "started"
   }
 
   deliveries.start();

@@ -5,7 +5,6 @@
 #include "common/uuid.hpp"
 #include "ingester/batch_summary.hpp"
 #include "ingester/batch_writer.hpp"
-#include "ingester/redelivery.hpp"
 
 namespace ste::ingest {
 

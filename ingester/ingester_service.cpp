@@ -183,6 +183,8 @@ int run_ingester(const IngesterConfig& cfg) {
                                              "ste-ingester", on_core_message, &core_ctx),
                "subscribe sensors.>");
     natsSubscription_SetPendingLimits(sub, 1'000'000, 512 * 1024 * 1024);
+    // At-most-once: the server must know the subscription before we call ourselves started.
+    nats.flush(std::chrono::milliseconds{5000});
   }
 
   EventLoop loop;

@@ -4,7 +4,6 @@
 
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
-#include "ingester/redelivery.hpp"
 #include "ingester/subject_parser.hpp"
 
 namespace ste::ingest {

@@ -1,9 +1,6 @@
 // /api/alerts: newest first with filters and keyset cursors; /api/alerts/{id} with deliveries.
 #include <fmt/format.h>
 
-#include <regex>
-#include <set>
-
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
@@ -21,8 +18,6 @@ constexpr const char* kAlertColumns =
     "a.message, "
     "(extract(epoch FROM a.created_at) * 1000000)::bigint";
 
-TimePoint from_us(std::int64_t us) { return TimePoint{std::chrono::microseconds{us}}; }
-
 void write_alert_fields(JsonWriter& w, const PgResult& r, int i) {
   w.field("id", r.text(i, 0));
   w.field("rule_id", r.text(i, 1));
@@ -32,34 +27,21 @@ void write_alert_fields(JsonWriter& w, const PgResult& r, int i) {
   w.field("condition", r.text(i, 5));
   w.field("threshold", r.float8(i, 6));
   w.field("value", r.float8(i, 7));
-  w.field("reading_ts", format_rfc3339_ms(from_us(r.int64(i, 8))));
+  w.field("reading_ts", format_rfc3339_ms(from_epoch_us(r.int64(i, 8))));
   w.key("mean");
   r.is_null(i, 9) ? w.null() : w.value(r.float8(i, 9));
   w.key("stddev");
   r.is_null(i, 10) ? w.null() : w.value(r.float8(i, 10));
   w.field("severity", r.text(i, 11));
   w.field("message", r.text(i, 12));
-  w.field("created_at", format_rfc3339_ms(from_us(r.int64(i, 13))));
-}
-
-std::optional<std::string> query_param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  return req.get_param_value(name);
-}
-
-bool is_uuid(const std::string& s) {
-  static const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
-  return std::regex_match(s, kUuid);
+  w.field("created_at", format_rfc3339_ms(from_epoch_us(r.int64(i, 13))));
 }
 
 void list_alerts(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                  PgConnection& db) {
-  static const std::set<std::string> kKnown{"device", "metric", "rule_id", "since",
-                                            "until",  "limit",  "cursor"};
-  for (const auto& [k, v] : req.params) {
-    if (!kKnown.contains(k))
-      return send_error(res, {422, "unknown_field", "unknown query parameter '" + k + "'"});
-  }
+  if (auto e = unknown_query_param(
+          req, {"device", "metric", "rule_id", "since", "until", "limit", "cursor"}))
+    return send_error(res, *e);
   auto limit = parse_limit(query_param(req, "limit"), kDefaultLimit, kMaxLimit);
   if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
   auto since = parse_time_param(query_param(req, "since"), "since");
@@ -112,7 +94,8 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   }
   w.end_array().key("next_cursor");
   if (r.rows() > n) {
-    w.value(encode_cursor({from_us(r.int64(shown - 1, 13)), std::string(r.text(shown - 1, 0))}));
+    w.value(
+        encode_cursor({from_epoch_us(r.int64(shown - 1, 13)), std::string(r.text(shown - 1, 0))}));
   } else {
     w.null();
   }

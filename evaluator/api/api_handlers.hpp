@@ -9,6 +9,7 @@
 
 #include "common/pg_pool.hpp"
 #include "evaluator/api/api_error.hpp"
+#include "evaluator/api/request_parsing.hpp"
 
 namespace ste::api {
 
@@ -24,6 +25,12 @@ void send_error(httplib::Response& res, const ApiError& e);
 std::string request_api_key(const httplib::Request& req);
 /// The tenant owning `key`, or nullopt.
 std::optional<Tenant> authenticate(PgConnection& db, const std::string& key);
+
+/// A query parameter's value, nullopt when absent.
+std::optional<std::string> query_param(const httplib::Request& req, const char* name);
+/// 422 `unknown_field` naming the first query parameter not in `known`; nullopt when all are known.
+std::optional<ApiError> unknown_query_param(const httplib::Request& req,
+                                            std::initializer_list<std::string_view> known);
 
 using TenantHandler =
     std::function<void(const httplib::Request&, httplib::Response&, const Tenant&, PgConnection&)>;

@@ -1,5 +1,7 @@
 #include "evaluator/api/api_server.hpp"
 
+#include <algorithm>
+
 #include "common/api_key.hpp"
 #include "common/log.hpp"
 #include "evaluator/api/api_handlers.hpp"
@@ -44,6 +46,21 @@ std::string request_api_key(const httplib::Request& req) {
     return auth.substr(kBearer.size());
   }
   return {};
+}
+
+std::optional<std::string> query_param(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  return req.get_param_value(name);
+}
+
+std::optional<ApiError> unknown_query_param(const httplib::Request& req,
+                                            std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : req.params) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      return ApiError{422, "unknown_field", "unknown query parameter '" + k + "'"};
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<Tenant> authenticate(PgConnection& db, const std::string& key) {

@@ -1,8 +1,6 @@
 // /api/devices and /api/devices/{device}/readings (raw rows or one-minute buckets).
 #include <fmt/format.h>
 
-#include <set>
-
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
@@ -13,12 +11,6 @@ namespace ste::api {
 namespace {
 constexpr int kDefaultReadings = 1000;
 constexpr int kMaxReadings = 10000;  // bounded result size
-
-TimePoint from_us(std::int64_t us) { return TimePoint{std::chrono::microseconds{us}}; }
-std::optional<std::string> query_param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  return req.get_param_value(name);
-}
 
 void list_devices(const httplib::Request&, httplib::Response& res, const Tenant& t,
                   PgConnection& db) {
@@ -32,9 +24,9 @@ void list_devices(const httplib::Request&, httplib::Response& res, const Tenant&
   for (int i = 0; i < r.rows(); ++i) {
     w.begin_object()
         .field("device", r.text(i, 0))
-        .field("created_at", format_rfc3339_ms(from_us(r.int64(i, 1))));
+        .field("created_at", format_rfc3339_ms(from_epoch_us(r.int64(i, 1))));
     w.key("last_seen_at");
-    r.is_null(i, 2) ? w.null() : w.value(format_rfc3339_ms(from_us(r.int64(i, 2))));
+    r.is_null(i, 2) ? w.null() : w.value(format_rfc3339_ms(from_epoch_us(r.int64(i, 2))));
     w.end_object();
   }
   w.end_array().end_object();
@@ -43,11 +35,8 @@ void list_devices(const httplib::Request&, httplib::Response& res, const Tenant&
 
 void device_readings(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                      PgConnection& db) {
-  static const std::set<std::string> kKnown{"metric", "from", "to", "resolution", "limit"};
-  for (const auto& [k, v] : req.params) {
-    if (!kKnown.contains(k))
-      return send_error(res, {422, "unknown_field", "unknown query parameter '" + k + "'"});
-  }
+  if (auto e = unknown_query_param(req, {"metric", "from", "to", "resolution", "limit"}))
+    return send_error(res, *e);
   const std::string device = req.matches[1];
   auto dev = db.exec("SELECT id FROM devices WHERE tenant_id = $1 AND device_key = $2",
                      {std::to_string(t.id), device});
@@ -90,11 +79,11 @@ void device_readings(const httplib::Request& req, httplib::Response& res, const 
   for (int i = 0; i < shown; ++i) {
     w.begin_object().field("metric", r.text(i, 0));
     if (raw) {
-      w.field("ts", format_rfc3339_ms(from_us(r.int64(i, 1)))).field("value", r.float8(i, 2));
+      w.field("ts", format_rfc3339_ms(from_epoch_us(r.int64(i, 1)))).field("value", r.float8(i, 2));
       w.key("unit");
       r.is_null(i, 3) ? w.null() : w.value(r.text(i, 3));
     } else {
-      w.field("bucket", format_rfc3339_ms(from_us(r.int64(i, 1))));
+      w.field("bucket", format_rfc3339_ms(from_epoch_us(r.int64(i, 1))));
       w.field("avg", r.float8(i, 2)).field("min", r.float8(i, 3)).field("max", r.float8(i, 4));
       w.field("count", r.int64(i, 5));
     }

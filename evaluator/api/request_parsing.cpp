@@ -354,16 +354,6 @@ ApiError invalid_cursor() { return invalid_field("cursor is invalid"); }
 
 bool is_lower_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
 
-/// Canonical lowercase 8-4-4-4-12.
-bool is_uuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !is_lower_hex(s[i])) return false;
-  }
-  return true;
-}
-
 std::optional<std::string> base64url_decode(std::string_view in) {
   if (in.empty() || in.size() > kMaxCursor || in.size() % 4 == 1) return std::nullopt;
   std::string b64;
@@ -391,6 +381,15 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 }
 
 }  // namespace
+
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !is_lower_hex(s[i])) return false;
+  }
+  return true;
+}
 
 Parsed<RuleInput> parse_rule_body(std::string_view body) {
   RuleInput r;

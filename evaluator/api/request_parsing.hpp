@@ -61,6 +61,9 @@ Parsed<int> parse_limit(const std::optional<std::string>& value, int default_lim
 Parsed<std::optional<TimePoint>> parse_time_param(const std::optional<std::string>& value,
                                                   std::string_view name);
 
+/// A canonical lowercase UUID, 8-4-4-4-12 (ids that are not cannot exist: 404, not 422).
+bool is_uuid(std::string_view s);
+
 /// Opaque keyset cursor for newest-first alert pages: (created_at, id) of the last item.
 struct AlertCursor {
   TimePoint created_at{};

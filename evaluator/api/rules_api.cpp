@@ -2,8 +2,6 @@
 // another tenant's rule id behaves exactly like one that does not exist (404).
 #include <fmt/format.h>
 
-#include <regex>
-
 #include "common/json_writer.hpp"
 #include "evaluator/api/api_handlers.hpp"
 #include "evaluator/api/request_parsing.hpp"
@@ -16,8 +14,6 @@ constexpr const char* kRuleColumns =
     "severity, "
     "enabled, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-constexpr const char* kUuidPattern =
-    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 void write_rule(JsonWriter& w, const PgResult& r, int i) {
   w.begin_object();
@@ -59,12 +55,6 @@ std::vector<PgParam> rule_params(const RuleInput& in) {
           in.enabled ? "true" : "false"};
 }
 
-/// The rule id from the path, if it can be a rule id at all (else it cannot exist: 404).
-bool valid_id(const std::string& id) {
-  static const std::regex kUuid(kUuidPattern);
-  return std::regex_match(id, kUuid);
-}
-
 void rule_not_found(httplib::Response& res, const std::string& id) {
   send_error(res, not_found("no rule with id '" + id + "'"));
 }
@@ -103,7 +93,7 @@ void register_rule_routes(httplib::Server& s, PgPool& pool) {
   s.Get(R"(/api/rules/([^/]+))",
         tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
           const std::string id = req.matches[1];
-          if (!valid_id(id)) return rule_not_found(res, id);
+          if (!is_uuid(id)) return rule_not_found(res, id);
           auto r =
               db.exec(fmt::format("SELECT {} FROM alert_rules WHERE tenant_id = $1 AND id = $2",
                                   kRuleColumns),
@@ -116,9 +106,9 @@ void register_rule_routes(httplib::Server& s, PgPool& pool) {
         tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
           const std::string id = req.matches[1];
           // Existence (in this tenant) is checked before the body is validated.
-          if (!valid_id(id) || db.exec("SELECT 1 FROM alert_rules WHERE tenant_id = $1 AND id = $2",
-                                       {std::to_string(t.id), id})
-                                       .rows() == 0) {
+          if (!is_uuid(id) || db.exec("SELECT 1 FROM alert_rules WHERE tenant_id = $1 AND id = $2",
+                                      {std::to_string(t.id), id})
+                                      .rows() == 0) {
             return rule_not_found(res, id);
           }
           auto parsed = parse_rule_body(req.body);
@@ -139,7 +129,7 @@ void register_rule_routes(httplib::Server& s, PgPool& pool) {
   s.Delete(R"(/api/rules/([^/]+))",
            tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
              const std::string id = req.matches[1];
-             if (!valid_id(id)) return rule_not_found(res, id);
+             if (!is_uuid(id)) return rule_not_found(res, id);
              auto r = db.exec("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2",
                               {std::to_string(t.id), id});
              if (r.affected() == 0) return rule_not_found(res, id);
