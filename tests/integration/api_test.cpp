@@ -53,13 +53,6 @@ void check_error(const httplib::Result& r, int status, const std::string& code,
         std::string::npos);
 }
 
-std::string now_reading(const std::string& metric, double value,
-                        std::chrono::milliseconds offset = 0ms) {
-  return reading_json(
-      metric, value,
-      std::chrono::time_point_cast<std::chrono::milliseconds>(SysClock::now()) + offset);
-}
-
 constexpr const char* kRuleBody =
     R"({"name":"hot","metric":"temperature","condition":"above_threshold","threshold":80,"cooldown_minutes":0})";
 

@@ -82,13 +82,6 @@ class Receiver {
   std::condition_variable hold_cv_;
 };
 
-std::string now_reading(const std::string& metric, double value,
-                        std::chrono::milliseconds offset = 0ms) {
-  return reading_json(
-      metric, value,
-      std::chrono::time_point_cast<std::chrono::milliseconds>(SysClock::now()) + offset);
-}
-
 long long deliveries_with(Pipeline& p, const std::string& where) {
   return query_count(p.db_url, "SELECT count(*) FROM deliveries WHERE " + where);
 }

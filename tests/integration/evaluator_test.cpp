@@ -36,12 +36,6 @@ struct EventSink {
   std::vector<std::string> events;
 };
 
-std::string now_reading(const std::string& metric, double value,
-                        std::chrono::milliseconds offset = 0ms) {
-  return reading_json(
-      metric, value,
-      std::chrono::time_point_cast<std::chrono::milliseconds>(SysClock::now()) + offset);
-}
 }  // namespace
 
 TEST_CASE(

@@ -11,12 +11,6 @@ using namespace ste::test;
 using namespace std::chrono_literals;
 
 namespace {
-std::string now_reading(const std::string& metric, double value,
-                        std::chrono::milliseconds offset = 0ms) {
-  return reading_json(
-      metric, value,
-      std::chrono::time_point_cast<std::chrono::milliseconds>(SysClock::now()) + offset);
-}
 
 /// One node of a loopback JetStream cluster (its own config, store and ports).
 class ClusterNode {

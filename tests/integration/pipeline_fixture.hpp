@@ -201,6 +201,14 @@ inline std::string reading_json(const std::string& metric, double value, TimePoi
   return w.take();
 }
 
+/// One reading stamped now (+ offset), at millisecond precision like a device would send it.
+inline std::string now_reading(const std::string& metric, double value,
+                               std::chrono::milliseconds offset = std::chrono::milliseconds{0}) {
+  return reading_json(
+      metric, value,
+      std::chrono::time_point_cast<std::chrono::milliseconds>(SysClock::now()) + offset);
+}
+
 /// A base time a few minutes in the past, whole seconds, so tests get distinct, valid timestamps.
 inline TimePoint test_base_time() {
   return std::chrono::time_point_cast<std::chrono::seconds>(SysClock::now() -

@@ -13,12 +13,6 @@ using namespace ste::test;
 using namespace std::chrono_literals;
 
 namespace {
-std::string now_reading(const std::string& metric, double value,
-                        std::chrono::milliseconds offset = 0ms) {
-  return reading_json(
-      metric, value,
-      std::chrono::time_point_cast<std::chrono::milliseconds>(SysClock::now()) + offset);
-}
 
 /// supervisord running deploy/supervisord/supervisord.conf (one ingester, two evaluators on
 /// 127.0.0.1:9101, :8080 and :8081) against the pipeline's database and nats-server.
