@@ -29,7 +29,7 @@ struct IngestMetrics {
   prometheus::Histogram& batch_size;
   prometheus::Gauge& buffered_readings;
   prometheus::Gauge& inflight_readings;
-  prometheus::Gauge& consumer_pending;  ///< from the last fetched message's metadata
+  prometheus::Gauge& consumer_pending;  ///< consumer lag: every 5 s and from fetched messages
   std::array<prometheus::Counter*, kAllRejectReasons.size()> rejected{};
 
   prometheus::Counter& rejected_for(RejectReason r) { return *rejected[static_cast<size_t>(r)]; }

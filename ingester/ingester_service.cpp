@@ -20,6 +20,8 @@ namespace {
 constexpr auto kFetchWait = std::chrono::milliseconds{250};
 constexpr auto kPartitionUpkeepEvery = std::chrono::hours{1};
 constexpr int kPartitionSlot = 1;
+constexpr int kConsumerLagSlot = 2;
+constexpr auto kConsumerLagEvery = std::chrono::seconds{5};
 const ConsumerSpec kIngesterConsumer{"SENSORS", "ste-ingester", std::chrono::seconds{30}, 65536};
 
 /// The consumer thread's PostgreSQL connection for tenant and device lookups, reconnected on
@@ -207,6 +209,20 @@ int run_ingester(const IngesterConfig& cfg) {
       log::info("partition upkeep", {{"created", p.create.size()}, {"dropped", p.drop.size()}});
     });
   });
+  if (jetstream) {
+    // Consumer lag also while nothing arrives (the per-message metadata only updates on traffic).
+    loop.every(kConsumerLagEvery, [&] {
+      loop.off_loop(kConsumerLagSlot, [&] {
+        jsConsumerInfo* ci = nullptr;
+        if (js_GetConsumerInfo(&ci, nats.js(), kIngesterConsumer.stream.c_str(),
+                               kIngesterConsumer.durable.c_str(), nullptr, nullptr) == NATS_OK &&
+            ci) {
+          metrics.consumer_pending.Set(static_cast<double>(ci->NumPending));
+          jsConsumerInfo_Destroy(ci);
+        }
+      });
+    });
+  }
   start_watchdog(loop);
   notify_ready();
   log::info("ingester started", {{"mode", jetstream ? "jetstream" : "core"},
