@@ -10,31 +10,14 @@
 #include <variant>
 #include <vector>
 
+#include "common/batch_summary.hpp"
 #include "common/clock.hpp"
 
 namespace ste::eval {
 
-struct Tuple {
-  std::int64_t tenant_id = 0;
-  std::int64_t device_id = 0;
-  std::string tenant;
-  std::string device;
-  std::string metric;
-  double last = 0;
-  TimePoint last_ts{};
-  double min = 0;
-  TimePoint min_ts{};
-  double max = 0;
-  TimePoint max_ts{};
-  std::int64_t count = 0;
-};
-
-struct Summary {
-  std::string batch_id;
-  TimePoint flushed_at{};
-  std::int64_t readings = 0;
-  std::vector<Tuple> tuples;
-};
+/// The summary as the ingester publishes it (common/batch_summary.hpp).
+using Tuple = ste::SummaryTuple;
+using Summary = ste::BatchSummary;
 
 struct SummaryError {
   std::string message;  ///< names the field that was missing or malformed

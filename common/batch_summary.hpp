@@ -1,0 +1,35 @@
+#pragma once
+/// The "batch flushed" summary (docs/DESIGN.md §4) as a value: the ingester builds and publishes
+/// it, the evaluator parses and evaluates it. One definition, shared through common/.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+
+namespace ste {
+
+/// One (tenant, device, metric) of a batch with its last, min and max readings.
+struct SummaryTuple {
+  std::int64_t tenant_id = 0;
+  std::int64_t device_id = 0;
+  std::string tenant;  ///< slug (empty when no label was known)
+  std::string device;  ///< device key (empty when no label was known)
+  std::string metric;
+  double last = 0;
+  TimePoint last_ts{};
+  double min = 0;
+  TimePoint min_ts{};
+  double max = 0;
+  TimePoint max_ts{};
+  std::int64_t count = 0;
+};
+
+struct BatchSummary {
+  std::string batch_id;
+  TimePoint flushed_at{};
+  std::int64_t readings = 0;
+  std::vector<SummaryTuple> tuples;  ///< ordered by (tenant_id, device_id, metric)
+};
+
+}  // namespace ste
