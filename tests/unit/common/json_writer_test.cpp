@@ -79,7 +79,8 @@ TEST_CASE("valid multi-byte UTF-8 is kept as is", "[json_writer]") {
 }
 
 TEST_CASE("invalid UTF-8 is replaced by U+FFFD and the output is valid JSON", "[json_writer]") {
-  const std::string_view replacement = "\xEF\xBF\xBD";
+  // "R" in `expected` stands for one U+FFFD (built by substitution: GCC 12 at -O3 reports a
+  // false -Wrestrict on chains of std::string operator+).
   struct Case {
     std::string input;
     std::string expected;
@@ -87,20 +88,29 @@ TEST_CASE("invalid UTF-8 is replaced by U+FFFD and the output is valid JSON", "[
   const Case cases[] = {
       {"a\xFF"
        "b",
-       "a" + std::string(replacement) + "b"},                             // never valid byte
-      {"\x80", std::string(replacement)},                                 // lone continuation
-      {"ab\xC3", "ab" + std::string(replacement)},                        // truncated at the end
-      {"\xC3(", std::string(replacement) + "("},                          // bad continuation
-      {"\xC0\xAF", std::string(replacement) + std::string(replacement)},  // overlong '/'
-      {"\xED\xA0\x80", std::string(replacement) + std::string(replacement) +
-                           std::string(replacement)},  // UTF-16 surrogate
-      {"\xF4\x90\x80\x80", std::string(replacement) + std::string(replacement) +
-                               std::string(replacement) + std::string(replacement)},  // > U+10FFFF
+       "aRb"},                       // never valid byte
+      {"\x80", "R"},                 // lone continuation
+      {"ab\xC3", "abR"},             // truncated at the end
+      {"\xC3(", "R("},               // bad continuation
+      {"\xC0\xAF", "RR"},            // overlong '/'
+      {"\xED\xA0\x80", "RRR"},       // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", "RRRR"},  // > U+10FFFF
+  };
+  const auto expand = [](const std::string& pattern) {
+    std::string out;
+    for (char ch : pattern) {
+      if (ch == 'R') {
+        out.append("\xEF\xBF\xBD");
+      } else {
+        out.push_back(ch);
+      }
+    }
+    return out;
   };
   for (const auto& c : cases) {
     INFO("input bytes: " << c.input.size());
     const std::string json = escape(c.input);
-    CHECK(parse_string(json) == c.expected);
+    CHECK(parse_string(json) == expand(c.expected));
   }
 }
 
