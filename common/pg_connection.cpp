@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -87,6 +88,29 @@ PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& 
   return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                             values.data(), nullptr, nullptr, 0),
                sql);
+}
+
+std::int64_t PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
+  PGconn* c = conn_.get();
+  PGresult* start = PQexec(c, copy_sql.c_str());
+  if (!start || PQresultStatus(start) != PGRES_COPY_IN) {
+    check(start, copy_sql);  // throws on an error result
+    throw PgError(fmt::format("not a COPY FROM STDIN statement: {}", copy_sql), "", false);
+  }
+  PQclear(start);
+  // Streamed in pieces: PQputCopyData takes an int length.
+  constexpr size_t kChunk = 1 << 20;
+  const char* failure = nullptr;
+  for (size_t off = 0; off < data.size() && !failure; off += kChunk) {
+    const size_t n = std::min(kChunk, data.size() - off);
+    if (PQputCopyData(c, data.data() + off, static_cast<int>(n)) != 1) failure = "COPY data";
+  }
+  if (PQputCopyEnd(c, failure) != 1 && !failure) failure = "COPY end";
+  PGresult* fin = PQgetResult(c);
+  while (PGresult* extra = PQgetResult(c)) PQclear(extra);  // leave the connection idle
+  PgResult res = check(fin, copy_sql);
+  if (failure) throw PgError(fmt::format("sending {} failed", failure), "08006", !healthy());
+  return res.affected();
 }
 
 void PgArrayBuilder::add(std::int64_t v) {

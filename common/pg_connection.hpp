@@ -70,6 +70,10 @@ class PgConnection {
     return exec(sql, std::vector<PgParam>(params));
   }
 
+  /// Runs `COPY ... FROM STDIN` (the statement in `copy_sql`) and streams `data` to it; returns
+  /// the number of rows copied. Throws PgError like exec().
+  std::int64_t copy_in(const std::string& copy_sql, std::string_view data);
+
   bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
   /// Re-establishes a broken connection; throws PgError if the server is still unreachable.
   void reconnect();

@@ -14,14 +14,15 @@ constexpr auto kRetryDelay = std::chrono::milliseconds{100};  // the contract's 
 
 BatchFlusher::BatchFlusher(const Clock& clock, std::string database_url, NatsClient& nats,
                            BatchBuffer& buffer, InflightGate& inflight, IngestMetrics& metrics,
-                           bool jetstream)
+                           bool jetstream, WriteMethod write_method)
     : clock_(clock),
       database_url_(std::move(database_url)),
       nats_(nats),
       buffer_(buffer),
       inflight_(inflight),
       metrics_(metrics),
-      jetstream_(jetstream) {}
+      jetstream_(jetstream),
+      write_method_(write_method) {}
 
 BatchFlusher::~BatchFlusher() { stop(); }
 
@@ -69,7 +70,7 @@ bool BatchFlusher::write_with_retry(const Batch& batch, PgConnection& db, int in
   for (int attempt = 1; attempt <= 2; ++attempt) {
     try {
       if (!db.healthy()) db.reconnect();
-      BatchWriter writer(db);
+      BatchWriter writer(db, write_method_);
       const auto started = std::chrono::steady_clock::now();
       const WriteResult r = writer.write(batch.readings);
       const double secs =

@@ -17,6 +17,7 @@
 #include "common/nats_client.hpp"
 #include "common/pg_connection.hpp"
 #include "ingester/batch_buffer.hpp"
+#include "ingester/batch_writer.hpp"
 #include "ingester/inflight_gate.hpp"
 #include "ingester/ingest_metrics.hpp"
 
@@ -25,7 +26,8 @@ namespace ste::ingest {
 class BatchFlusher {
  public:
   BatchFlusher(const Clock& clock, std::string database_url, NatsClient& nats, BatchBuffer& buffer,
-               InflightGate& inflight, IngestMetrics& metrics, bool jetstream);
+               InflightGate& inflight, IngestMetrics& metrics, bool jetstream,
+               WriteMethod write_method);
   ~BatchFlusher();
 
   /// Opens one connection per writer (throws PgError if the database is unreachable) and starts.
@@ -50,6 +52,7 @@ class BatchFlusher {
   InflightGate& inflight_;
   IngestMetrics& metrics_;
   bool jetstream_;
+  WriteMethod write_method_;
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool stopping_ = false;  // guarded by wake_mu_

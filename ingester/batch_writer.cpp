@@ -1,18 +1,17 @@
 #include "ingester/batch_writer.hpp"
 
+#include <string>
+
+#include "common/pg_copy.hpp"
+
 namespace ste::ingest {
 
 namespace {
-// Timestamps travel as epoch microseconds (bigint) so they reach PostgreSQL exactly; a float or
-// text round trip would risk a different key on redelivery. ORDER BY in the rollup makes
-// concurrent writers lock rollup rows in the same order (no deadlock between writer connections).
-constexpr const char* kWriteBatchSql = R"SQL(
-WITH input AS (
-  SELECT t.tenant_id, t.device_id, t.metric,
-         timestamptz 'epoch' + t.ts_us * interval '1 microsecond' AS time, t.value, t.unit
-  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::float8[], $6::text[])
-       AS t(tenant_id, device_id, metric, ts_us, value, unit)
-), ins AS (
+// The statement after its `input` CTE: insert, rollup from RETURNING, last_seen. ORDER BY in the
+// rollup makes concurrent writers lock rollup rows in the same order (no deadlock between writer
+// connections).
+constexpr const char* kInsertAndRollup = R"SQL(
+, ins AS (
   INSERT INTO readings (tenant_id, device_id, metric, time, value, unit)
   SELECT tenant_id, device_id, metric, time, value, unit FROM input
   ON CONFLICT DO NOTHING
@@ -34,10 +33,54 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM rollup), (SELECT count(*) FROM seen)
 )SQL";
+
+// Timestamps travel as epoch microseconds (bigint) so they reach PostgreSQL exactly; a float or
+// text round trip would risk a different key on redelivery.
+const std::string kUnnestSql = std::string(R"SQL(
+WITH input AS (
+  SELECT t.tenant_id, t.device_id, t.metric,
+         timestamptz 'epoch' + t.ts_us * interval '1 microsecond' AS time, t.value, t.unit
+  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::float8[], $6::text[])
+       AS t(tenant_id, device_id, metric, ts_us, value, unit)
+))SQL") + kInsertAndRollup;
+
+const std::string kStageSql =
+    std::string(
+        "WITH input AS (SELECT tenant_id, device_id, metric, time, value, unit FROM ste_stage)") +
+    kInsertAndRollup;
+
+constexpr const char* kCreateStage =
+    "CREATE TEMP TABLE IF NOT EXISTS ste_stage (tenant_id bigint, device_id bigint, metric text, "
+    "time timestamptz, value double precision, unit text) ON COMMIT DELETE ROWS";
+const std::string kCopyStage = "COPY ste_stage FROM STDIN (FORMAT binary)";
+constexpr const char* kUndefinedTable = "42P01";
+
+void rollback_quietly(PgConnection& db) {
+  if (!db.healthy()) return;
+  try {
+    db.exec("ROLLBACK");
+  } catch (const PgError&) {
+    // The connection is being lost; the caller's retry reconnects.
+  }
+}
 }  // namespace
+
+std::string_view write_method_name(WriteMethod m) {
+  return m == WriteMethod::copy ? "copy" : "unnest";
+}
+
+std::optional<WriteMethod> parse_write_method(std::string_view s) {
+  if (s == "copy") return WriteMethod::copy;
+  if (s == "unnest") return WriteMethod::unnest;
+  return std::nullopt;
+}
 
 WriteResult BatchWriter::write(const std::vector<BufferedReading>& readings) {
   if (readings.empty()) return {};
+  return method_ == WriteMethod::copy ? write_copy(readings) : write_unnest(readings);
+}
+
+WriteResult BatchWriter::write_unnest(const std::vector<BufferedReading>& readings) {
   PgArrayBuilder tenants, devices, metrics, ts, values, units;
   const size_t n = readings.size();
   tenants.reserve(n * 4);
@@ -54,9 +97,47 @@ WriteResult BatchWriter::write(const std::vector<BufferedReading>& readings) {
     values.add(br.reading.value);
     units.add(br.reading.unit);
   }
-  auto r = db_.exec(kWriteBatchSql, {tenants.finish(), devices.finish(), metrics.finish(),
-                                     ts.finish(), values.finish(), units.finish()});
+  auto r = db_.exec(kUnnestSql, {tenants.finish(), devices.finish(), metrics.finish(), ts.finish(),
+                                 values.finish(), units.finish()});
   return WriteResult{r.int64(0, 0), r.int64(0, 1)};
+}
+
+WriteResult BatchWriter::write_copy(const std::vector<BufferedReading>& readings) {
+  PgCopyBuffer rows;
+  rows.reserve(readings.size() * 80);
+  for (const auto& br : readings) {
+    rows.begin_row(6);
+    rows.add_int64(br.tenant_id);
+    rows.add_int64(br.device_id);
+    rows.add_text(br.reading.metric);
+    rows.add_timestamptz_us(static_cast<std::int64_t>(to_epoch_us(br.reading.ts)));
+    rows.add_float8(br.reading.value);
+    if (br.reading.unit) {
+      rows.add_text(*br.reading.unit);
+    } else {
+      rows.add_null();
+    }
+  }
+  const std::string data = rows.finish();
+  try {
+    db_.exec("BEGIN");
+    try {
+      db_.copy_in(kCopyStage, data);
+    } catch (const PgError& e) {
+      // First batch on this session (or after a reconnect): the temp table does not exist yet.
+      if (e.sqlstate() != kUndefinedTable) throw;
+      db_.exec("ROLLBACK");
+      db_.exec(kCreateStage);
+      db_.exec("BEGIN");
+      db_.copy_in(kCopyStage, data);
+    }
+    auto r = db_.exec(kStageSql, std::vector<PgParam>{});
+    db_.exec("COMMIT");
+    return WriteResult{r.int64(0, 0), r.int64(0, 1)};
+  } catch (const PgError&) {
+    rollback_quietly(db_);
+    throw;
+  }
 }
 
 }  // namespace ste::ingest

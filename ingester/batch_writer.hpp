@@ -1,16 +1,27 @@
 #pragma once
-/// Writes one batch in ONE statement: the readings (INSERT ... ON CONFLICT DO NOTHING) and the
-/// per-minute rollup folded from the RETURNING rows — only rows actually inserted count, so a
-/// redelivered message neither duplicates a reading nor double-counts a bucket. The statement
-/// also refreshes devices.last_seen_at (at most once a minute per device).
+/// Writes one batch with ONE statement that inserts the readings (INSERT ... ON CONFLICT DO
+/// NOTHING) and folds the per-minute rollup from the RETURNING rows — only rows actually inserted
+/// count, so a redelivered message neither duplicates a reading nor double-counts a bucket. The
+/// statement also refreshes devices.last_seen_at (at most once a minute per device).
+///
+/// Two ways to hand the batch to that statement (chosen by measurement, bench/README.md):
+/// - `copy` (default): binary COPY into a session temp table `ste_stage`, then the statement reads
+///   it; BEGIN/COPY/statement/COMMIT in one transaction (the temp table empties on commit).
+/// - `unnest`: six text array parameters unnested by the statement; one round trip.
 /// Thin adapter: not thread-safe; one BatchWriter per writer thread, each with its own connection.
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "common/pg_connection.hpp"
 #include "ingester/batch_buffer.hpp"
 
 namespace ste::ingest {
+
+enum class WriteMethod { copy, unnest };
+std::string_view write_method_name(WriteMethod m);
+std::optional<WriteMethod> parse_write_method(std::string_view s);
 
 struct WriteResult {
   std::int64_t inserted = 0;     ///< new rows in readings
@@ -19,12 +30,16 @@ struct WriteResult {
 
 class BatchWriter {
  public:
-  explicit BatchWriter(PgConnection& db) : db_(db) {}
-  /// Throws PgError on failure; the batch is then entirely not written (one statement).
+  explicit BatchWriter(PgConnection& db, WriteMethod method = WriteMethod::copy)
+      : db_(db), method_(method) {}
+  /// Throws PgError on failure; the batch is then entirely not written (one transaction).
   WriteResult write(const std::vector<BufferedReading>& readings);
 
  private:
+  WriteResult write_unnest(const std::vector<BufferedReading>& readings);
+  WriteResult write_copy(const std::vector<BufferedReading>& readings);
   PgConnection& db_;
+  WriteMethod method_;
 };
 
 }  // namespace ste::ingest

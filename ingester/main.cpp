@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
       ->envname("STE_WRITERS")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
+  std::string write_method{ingest::write_method_name(cfg.write_method)};
+  app.add_option("--write-method", write_method,
+                 "How a batch reaches PostgreSQL: copy (binary COPY to a staging table) or unnest")
+      ->envname("STE_WRITE_METHOD")
+      ->check(CLI::IsMember({"copy", "unnest"}))
+      ->capture_default_str();
   app.add_option("--fetch-size", cfg.fetch_size, "Messages per JetStream fetch")
       ->envname("STE_FETCH_SIZE")
       ->check(CLI::Range(1, 10'000))
@@ -47,6 +53,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  cfg.write_method = *ingest::parse_write_method(write_method);
 
   int rc = 1;
   try {
