@@ -16,6 +16,13 @@ prometheus::Counter& error_counter(prometheus::Registry& r, const std::string& k
       .Register(r)
       .Add({{"kind", kind}});
 }
+prometheus::Counter& window_stats_counter(prometheus::Registry& r, const std::string& result) {
+  return prometheus::BuildCounter()
+      .Name("ste_eval_window_stats_total")
+      .Help("Distinct deviation window statistics of a summary, by cache result (hit: not queried)")
+      .Register(r)
+      .Add({{"result", result}});
+}
 }  // namespace
 
 EvalMetrics::EvalMetrics(prometheus::Registry& r)
@@ -34,6 +41,8 @@ EvalMetrics::EvalMetrics(prometheus::Registry& r)
       errors_database(error_counter(r, "database")),
       errors_bad_summary(error_counter(r, "bad_summary")),
       errors_publish(error_counter(r, "publish")),
+      window_stats_hit(window_stats_counter(r, "hit")),
+      window_stats_miss(window_stats_counter(r, "miss")),
       eval_seconds(
           prometheus::BuildHistogram()
               .Name("ste_eval_seconds")

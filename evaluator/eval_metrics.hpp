@@ -19,6 +19,8 @@ struct EvalMetrics {
   prometheus::Counter& errors_database;      ///< summary handed back for redelivery
   prometheus::Counter& errors_bad_summary;   ///< undecodable summary, dropped
   prometheus::Counter& errors_publish;       ///< alert stored but its NATS event not published
+  prometheus::Counter& window_stats_hit;     ///< distinct window statistics found in the cache
+  prometheus::Counter& window_stats_miss;    ///< distinct window statistics queried (cache on)
   prometheus::Histogram& eval_seconds;       ///< per summary
   prometheus::Gauge& rules;                  ///< enabled rules in the cache
 };

@@ -35,6 +35,41 @@ void SummaryEvaluator::fire(const Rule& rule, const Tuple& tuple, const Firing& 
   }
 }
 
+std::vector<WindowStats> SummaryEvaluator::window_stats(const std::vector<StatsRequest>& requests,
+                                                        PgConnection& db) {
+  const bool use_cache = window_cache_enabled_.load();
+  UniqueStatsRequests plan = deduplicate_stats_requests(requests);
+  std::vector<WindowStats> unique_stats(plan.unique.size());
+  std::vector<size_t> missing;  // indexes into plan.unique
+  for (size_t u = 0; u < plan.unique.size(); ++u) {
+    if (use_cache) {
+      if (auto hit = window_cache_.find(plan.unique[u])) {
+        unique_stats[u] = *hit;
+        continue;
+      }
+    }
+    missing.push_back(u);
+  }
+  if (use_cache) {
+    metrics_.window_stats_hit.Increment(static_cast<double>(plan.unique.size() - missing.size()));
+    metrics_.window_stats_miss.Increment(static_cast<double>(missing.size()));
+  }
+  if (!missing.empty()) {
+    std::vector<StatsRequest> to_query;
+    to_query.reserve(missing.size());
+    for (size_t u : missing) to_query.push_back(plan.unique[u]);
+    const std::vector<WindowStats> answers = query_window_stats(db, to_query);  // one round trip
+    for (size_t k = 0; k < missing.size(); ++k) {
+      unique_stats[missing[k]] = answers[k];
+      if (use_cache) window_cache_.store(to_query[k], answers[k]);
+    }
+  }
+  std::vector<WindowStats> out;
+  out.reserve(requests.size());
+  for (size_t u : plan.index) out.push_back(unique_stats[u]);
+  return out;
+}
+
 void SummaryEvaluator::evaluate(const Summary& summary, PgConnection& db) {
   const auto rules = rules_.current();
   struct Pending {
@@ -72,7 +107,7 @@ void SummaryEvaluator::evaluate(const Summary& summary, PgConnection& db) {
     fire(*threshold_hits[i].first, *threshold_hits[i].second, threshold_firings[i], db);
   }
   if (deviation.empty()) return;
-  const std::vector<WindowStats> stats = query_window_stats(db, requests);  // one round trip
+  const std::vector<WindowStats> stats = window_stats(requests, db);
   for (const auto& d : deviation) {
     const Evaluation e =
         evaluate_deviation(*d.rule, *d.tuple, stats[d.min_request], stats[d.max_request]);
