@@ -146,10 +146,12 @@ std::string PayloadBuilder::build(std::uint64_t j, TimePoint now) {
   return w.take();
 }
 
-PacingSchedule::PacingSchedule(double readings_per_second) : rate_(readings_per_second) {
+PacingSchedule::PacingSchedule(double readings_per_second, std::chrono::nanoseconds tick)
+    : rate_(readings_per_second), tick_(tick) {
   if (!(rate_ >= 0.0) || !std::isfinite(rate_)) {
     throw std::invalid_argument("rate must be a finite number >= 0");
   }
+  if (tick_.count() < 0) throw std::invalid_argument("tick must be >= 0");
 }
 
 std::chrono::nanoseconds PacingSchedule::due(std::uint64_t i) const {
@@ -159,7 +161,8 @@ std::chrono::nanoseconds PacingSchedule::due(std::uint64_t i) const {
 
 std::chrono::nanoseconds PacingSchedule::wait_before(std::uint64_t i,
                                                      std::chrono::nanoseconds elapsed) const {
-  const auto d = due(i);
+  auto d = due(i);
+  if (tick_.count() > 0) d -= d % tick_;
   return d > elapsed ? d - elapsed : std::chrono::nanoseconds{0};
 }
 

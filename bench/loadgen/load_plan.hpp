@@ -120,16 +120,22 @@ class PayloadBuilder {
 /// Schedule-based pacing: reading i is due `i / rate` seconds after the start. Sleeping until the
 /// due time of a message's first reading, and only when ahead, keeps the long-run average exact
 /// without accumulating the error of per-message sleeps. rate 0 = never wait.
+/// With a tick, readings are released in bursts: every reading due within one tick is sent at
+/// the tick's start, so the publisher wakes (and wakes the server) once per tick rather than once
+/// per message — what the combined traffic of many devices looks like to a broker.
 class PacingSchedule {
  public:
-  explicit PacingSchedule(double readings_per_second);
+  explicit PacingSchedule(double readings_per_second,
+                          std::chrono::nanoseconds tick = std::chrono::nanoseconds{0});
   /// Offset from the start at which reading i is due.
   std::chrono::nanoseconds due(std::uint64_t i) const;
-  /// How long to wait before sending reading i when `elapsed` has passed; zero when behind.
+  /// How long to wait before sending reading i when `elapsed` has passed: until the start of the
+  /// tick holding its due time (its due time with no tick); zero when behind.
   std::chrono::nanoseconds wait_before(std::uint64_t i, std::chrono::nanoseconds elapsed) const;
 
  private:
   double rate_;
+  std::chrono::nanoseconds tick_;
 };
 
 }  // namespace ste::loadgen

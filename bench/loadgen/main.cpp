@@ -51,6 +51,7 @@ struct Options {
   int max_attempts = 10;
   std::int64_t ack_wait_ms = 10000;
   bool count_given = false;
+  std::int64_t tick_us = 0;
 };
 
 /// A run id makes Nats-Msg-Id values unique across runs inside the stream's duplicate window.
@@ -85,7 +86,7 @@ int run(const Options& o) {
   // Only --duration given: unbounded count. Neither: the default count.
   if (o.duration_s <= 0.0 || o.count_given) cfg.count = o.count;
   const LoadPlan plan(cfg);
-  const PacingSchedule pacing(o.rate);
+  const PacingSchedule pacing(o.rate, std::chrono::microseconds{o.tick_us});
   PayloadBuilder builder(plan, o.ts_mode, o.stamp);
 
   if (o.ts_mode == TsMode::absent && o.batch > cfg.metrics.size()) {
@@ -273,6 +274,11 @@ int main(int argc, char** argv) {
   app.add_option("--ts-mode", ts_mode,
                  "now: RFC 3339 ms, strictly increasing per series; absent; epoch-ms")
       ->check(CLI::IsMember({"now", "absent", "epoch-ms"}))
+      ->capture_default_str();
+  app.add_option(
+         "--tick-us", o.tick_us,
+         "release readings in bursts: all due within one tick at its start (0 = each on time)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}))
       ->capture_default_str();
   app.add_flag("--stamp", o.stamp, "add \"sent_ns\" (epoch ns at publish) to each reading");
   app.add_flag("--core", o.core, "plain core NATS publish instead of JetStream async publish");

@@ -188,3 +188,15 @@ TEST_CASE("pacing sends reading i at i/rate seconds and waits only while ahead")
   CHECK(unpaced.wait_before(1'000'000, 0ns) == 0ns);
   CHECK_THROWS_AS(PacingSchedule(-1.0), std::invalid_argument);
 }
+
+TEST_CASE("with a tick, readings due within one tick are released at its start") {
+  const PacingSchedule p(10000.0, 1ms);  // reading i due at i * 100 us
+  CHECK(p.wait_before(0, 0ns) == 0ns);
+  CHECK(p.wait_before(9, 0ns) == 0ns);   // due 0.9 ms: same tick as reading 0
+  CHECK(p.wait_before(10, 0ns) == 1ms);  // due 1.0 ms: the next tick
+  CHECK(p.wait_before(15, 0ns) == 1ms);  // due 1.5 ms: released with reading 10
+  CHECK(p.wait_before(15, 1200us) == 0ns);
+  CHECK(p.wait_before(25, 1200us) == 800us);  // due 2.5 ms: tick starting at 2 ms
+  CHECK(p.due(15) == 1500us);                 // due times themselves are unchanged
+  CHECK_THROWS_AS(PacingSchedule(1.0, -1ns), std::invalid_argument);
+}
