@@ -7,7 +7,8 @@
 #   deploy/local/stack.sh env      # just the export lines: eval "$(deploy/local/stack.sh env)"
 #   deploy/local/stack.sh wipe     # stop and delete all state
 #
-# Environment: STE_STATE_DIR (default: <repo>/.state), STE_PG_PORT (55432), STE_NATS_PORT (54222).
+# Environment: STE_STATE_DIR (default: <repo>/.state), STE_PG_PORT (55432), STE_NATS_PORT (54222),
+# STE_PG_OPTIONS (extra server options, e.g. "-c shared_buffers=1GB"; the benchmark sets them).
 # All commands are idempotent. Progress goes to stderr; `start` and `env` print only the export
 # lines on stdout, so `eval "$(deploy/local/stack.sh start)"` works too.
 #
@@ -144,7 +145,7 @@ start_pg() {
     if port_open "$PG_PORT"; then die "port $PG_PORT is already in use (set STE_PG_PORT)"; fi
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     as_pg "$PG_BIN/pg_ctl" -D "$root/data" -l "$root/postgres.log" -w -t 60 \
-      -o "-c port=$PG_PORT -c listen_addresses='127.0.0.1' -c unix_socket_directories='$root' -c max_connections=200" \
+      -o "-c port=$PG_PORT -c listen_addresses='127.0.0.1' -c unix_socket_directories='$root' -c max_connections=200 ${STE_PG_OPTIONS:-}" \
       start >/dev/null || {
       tail -n 30 "$root/postgres.log" >&2 || true
       die "PostgreSQL did not start"
