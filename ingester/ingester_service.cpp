@@ -131,7 +131,8 @@ int run_ingester(const IngesterConfig& cfg) {
       cfg.max_inflight_readings > 0 ? cfg.max_inflight_readings : 4 * cfg.batch_size;
   InflightGate inflight(max_inflight);
   BatchBuffer buffer(static_cast<size_t>(cfg.batch_size), Millis{cfg.batch_interval_ms}, clock);
-  BatchFlusher flusher(clock, cfg.common.database_url, nats, buffer, inflight, metrics, jetstream);
+  BatchFlusher flusher(clock, cfg.common.database_url, nats, buffer, inflight, metrics, jetstream,
+                       cfg.write_method);
   flusher.start(cfg.writers);
 
   LookupDb lookup_db(cfg.common.database_url);
@@ -229,6 +230,7 @@ int run_ingester(const IngesterConfig& cfg) {
                                  {"batch_size", cfg.batch_size},
                                  {"batch_interval_ms", cfg.batch_interval_ms},
                                  {"writers", cfg.writers},
+                                 {"write_method", std::string(write_method_name(cfg.write_method))},
                                  {"max_inflight_readings", max_inflight}});
   loop.run();
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/settings.hpp"
+#include "ingester/batch_writer.hpp"
 
 namespace ste::ingest {
 
@@ -24,9 +25,10 @@ struct IngesterConfig {
   CommonSettings common;
   std::string http_addr = "127.0.0.1:9101";
   NatsMode mode = NatsMode::jetstream;
-  int batch_size = 5000;
+  int batch_size = 20000;
   int batch_interval_ms = 500;
-  int writers = 1;
+  int writers = 2;
+  WriteMethod write_method = WriteMethod::copy;
   int fetch_size = 500;
   int max_inflight_readings = 0;  ///< 0 = 4 × batch_size
   int max_new_devices_per_minute = 100;
