@@ -127,6 +127,7 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
     log::error("batch given up", {{"readings", batch.readings.size()},
                                   {"messages", batch.messages.size()},
                                   {"action", jetstream_ ? "redeliver" : "dropped"}});
+    std::lock_guard nats_lock(nats_mu_);
     settle(batch, false);
     return;
   }
@@ -135,6 +136,10 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
       build_summary(batch.readings, new_uuid_v4(), clock_.now(), batch.labels);
   const std::string json = summary_to_json(summary);
   bool published = true;
+  // Writers publish and ack one at a time. The database writes above run in parallel; the NATS
+  // calls are short, and serializing them keeps the writers from racing inside the client library
+  // (a release ingester crashed once under load with two writers; see the closing note of #6).
+  std::lock_guard nats_lock(nats_mu_);
   try {
     if (jetstream_) {
       nats_.js_publish(kBatchesSubject, json);

@@ -53,6 +53,7 @@ class BatchFlusher {
   IngestMetrics& metrics_;
   bool jetstream_;
   WriteMethod write_method_;
+  std::mutex nats_mu_;  // summary publish + acks, one writer at a time
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool stopping_ = false;  // guarded by wake_mu_
