@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import shutil
 import statistics
 import subprocess
 import sys
@@ -290,6 +291,31 @@ class Bench:
             "samples": samples,
         }
 
+    def profile(self, ing, rate, seconds):
+        """perf samples of the whole machine at `rate`: CPU share by process, then hot symbols."""
+        if shutil.which("perf") is None:
+            return {"published": 0, "error": "perf not installed (Debian package linux-perf)"}
+        data = os.path.join(self.work, "perf.data")
+        lg = self.loadgen(rate, seconds + 3)
+        time.sleep(2)
+        rec = subprocess.run(["perf", "record", "-a", "-g", "-F", "299", "-o", data, "--",
+                              "sleep", str(seconds)], capture_output=True, text=True)
+        res = self.loadgen_result(lg)
+        out = {"published": res["published"], "rate": rate, "seconds": seconds}
+        if rec.returncode != 0:
+            out["error"] = rec.stderr.strip()[-500:]
+            return out
+
+        def report(sort, limit):
+            r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                                "--sort", sort, "--percent-limit", str(limit), "-g", "none"],
+                               capture_output=True, text=True)
+            return [line for line in r.stdout.splitlines() if line.strip() and not line.startswith("#")]
+
+        out["by_process"] = report("comm", 0.5)[:12]
+        out["by_symbol"] = report("comm,dso,sym", 0.8)[:30]
+        return out
+
     def sustained(self, w):
         # The stored counter moves in whole batches (20,000 readings), so a 15-s window's rate is
         # only good to a few percent; the backlog is the sharper test: a pipeline that cannot keep
@@ -305,6 +331,7 @@ class Bench:
         for method in ("unnest", "copy"):
             for writers in (1, 2):
                 configs.append((method, a.batch_size, writers))
+        configs.append(("copy_no_rollup", a.batch_size, a.writers))
         for b in a.batch_sweep:
             if b != a.batch_size:
                 configs.append((a.write_method, b, a.writers))
@@ -355,8 +382,10 @@ class Bench:
                 break
         hold = holds[-1]
         best = hold["offered"] if hold["sustained"] else best
-        exact = self.verify_exact(published)
         hwm = status_kib(ing["proc"].pid, "VmHWM")
+        profile = self.profile(ing, best, a.profile_seconds)
+        published += profile.pop("published")
+        self.wait_drained(ing, published, timeout=300)
         # Where the time goes per message: the same readings in messages of different sizes, at
         # a rate every shape can carry, so CPU per 100,000 readings compares like with like.
         shapes = []
@@ -369,7 +398,23 @@ class Bench:
             shapes.append(w)
             self.wait_drained(ing, published, timeout=300)
         self.stop_services()
-        return {"steps": steps, "max_sustained_rate": best, "hold": hold, "holds": holds, "exact": exact,
+        # Consumer settings: the same load with different fetch sizes, each on a fresh ingester
+        # (same database, same consumer), CPU per 100k readings.
+        fetches = []
+        for fetch in a.fetch_sizes:
+            ing = self.start_ingester({"STE_FETCH_SIZE": str(fetch)})
+            w = self.load_window(ing, best, a.fetch_seconds, 0, warmup=2.0)  # a fresh counter
+            published += w["published"]
+            w.pop("samples")
+            w["fetch_size"] = fetch
+            w["sustained"] = self.sustained(w)
+            fetches.append(w)
+            self.wait_drained(ing, w["published"], timeout=300)
+            self.stop_services()
+        exact = self.verify_exact(published)
+        return {"steps": steps, "max_sustained_rate": best, "hold": hold, "holds": holds,
+                "fetch_sizes": fetches,
+                "profile": profile, "exact": exact,
                 "ingester_peak_rss_kib": hwm, "message_shapes": shapes}
 
     def s3_latency(self, max_rate):
@@ -529,7 +574,11 @@ def main():
     ap.add_argument("--shape-batches", type=lambda s: [int(x) for x in s.split(",")],
                     default=[1, 4, 20, 100])
     ap.add_argument("--shape-rate", type=int, default=15000)
-    ap.add_argument("--shape-seconds", type=int, default=10)
+    ap.add_argument("--shape-seconds", type=int, default=8)
+    ap.add_argument("--profile-seconds", type=int, default=10)
+    ap.add_argument("--fetch-sizes", type=lambda s: [int(x) for x in s.split(",")],
+                    default=[100, 500, 2000])
+    ap.add_argument("--fetch-seconds", type=int, default=12)
     ap.add_argument("--max-rate", type=int, default=0, help="skip the ramp: use this rate (debug)")
     args = ap.parse_args()
 

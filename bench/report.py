@@ -70,6 +70,7 @@ def main():
         p("|---|---|---|---|---|")
         names = {"copy_ceiling": "binary COPY, no conflict check, no rollup (ceiling)",
                  "original": "original design: INSERT … SELECT FROM unnest per 100, rollup included",
+                 "copy_no_rollup": "ours without the rollup (COPY to staging + idempotent insert only)",
                  "unnest": "ours, unnest text arrays + rollup", "copy": "ours, binary COPY to staging + rollup"}
         for d in db:
             lo, hi = min(d["rows_per_s"]), max(d["rows_per_s"])
@@ -94,11 +95,31 @@ def main():
             p(f"| {w['offered']} | {k(w['publish_rate'])} | {k(w['stored_rate'])} | "
               f"{w['backlog_at_end']:,.0f} | {'yes' if w['sustained'] else 'no'} | "
               f"{c['ingester']:.2f} | {c['postgres']:.2f} | {c['nats']:.2f} | {c['loadgen']:.2f} |")
-        wr = h["window_rates"]
+        wr = h["window_rates"] or [h["stored_rate"]]
         p(f"\nHold: stored {k(statistics.median(wr))}/s median over 10-s windows "
           f"[{k(min(wr))}–{k(max(wr))}]; exact check: {pl['exact']['rows']:,} rows = "
           f"{pl['exact']['published']:,} published, rollup n = {pl['exact']['rollup_n']:,}. "
           f"Ingester peak RSS {mib(pl['ingester_peak_rss_kib'])}.\n")
+        prof = pl.get("profile")
+        if prof:
+            p(f"Where the time goes, sampled: `perf record -a -g -F 299` for {prof.get('seconds')} s at "
+              f"{prof.get('rate', 0):,}/s (share of all samples on the machine).\n")
+            if "error" in prof:
+                p(f"perf: {prof['error']}\n")
+            else:
+                p("By process:\n\n```\n" + "\n".join(prof["by_process"]) + "\n```\n")
+                p("Hottest symbols:\n\n```\n" + "\n".join(prof["by_symbol"]) + "\n```\n")
+        fetches = pl.get("fetch_sizes", [])
+        if fetches:
+            p(f"Consumer fetch size ({fetches[0]['offered']:,}/s offered for {s['fetch_seconds']} s each, "
+              "a fresh ingester per size):\n")
+            p("| STE_FETCH_SIZE | stored/s | backlog at end | sustained | CPU s/100k ingester | nats |")
+            p("|---|---|---|---|---|---|")
+            for w in fetches:
+                c = w["cpu_s_per_100k"]
+                p(f"| {w['fetch_size']} | {k(w['stored_rate'])} | {w['backlog_at_end']:,.0f} | "
+                  f"{'yes' if w['sustained'] else 'no'} | {c['ingester']:.2f} | {c['nats']:.2f} |")
+            p("")
         shapes = pl.get("message_shapes", [])
         if shapes:
             p(f"Where the time goes, by message size: the same {s['shape_rate']:,} readings/s for "

@@ -10,6 +10,8 @@
 //                 CONFLICT DO NOTHING per 100 readings, with the rollup folded in the same
 //                 statement (batch forced to 100).
 //   unnest, copy  the product's BatchWriter (ingester/batch_writer.cpp) with that write method.
+//   copy_no_rollup  the copy method's staging and idempotent insert without the rollup: what the
+//                 in-statement rollup costs.
 //
 // The data has the shape of the pipeline benchmark: --devices x --metrics series, each getting a
 // reading every 1/--series-rate seconds, in arrival order (time-major), so batches touch the same
@@ -126,6 +128,30 @@ void write_ceiling(ste::PgConnection& db, const std::vector<BufferedReading>& rs
       rows.finish());
 }
 
+void write_no_rollup(ste::PgConnection& db, const std::vector<BufferedReading>& rs, size_t from,
+                     size_t to) {
+  ste::PgCopyBuffer rows;
+  for (size_t i = from; i < to; ++i) {
+    const auto& br = rs[i];
+    rows.begin_row(6);
+    rows.add_int64(br.tenant_id);
+    rows.add_int64(br.device_id);
+    rows.add_text(br.reading.metric);
+    rows.add_timestamptz_us(static_cast<std::int64_t>(ste::to_epoch_us(br.reading.ts)));
+    rows.add_float8(br.reading.value);
+    rows.add_text(*br.reading.unit);
+  }
+  db.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS bench_stage (tenant_id bigint, device_id bigint, metric "
+      "text, time timestamptz, value double precision, unit text) ON COMMIT DELETE ROWS");
+  db.exec("BEGIN");
+  db.copy_in("COPY bench_stage FROM STDIN (FORMAT binary)", rows.finish());
+  db.exec(
+      "INSERT INTO readings (tenant_id, device_id, metric, time, value, unit) SELECT * FROM "
+      "bench_stage ON CONFLICT DO NOTHING");
+  db.exec("COMMIT");
+}
+
 void write_original(ste::PgConnection& db, const std::vector<BufferedReading>& rs, size_t from,
                     size_t to) {
   ste::PgArrayBuilder tenants, devices, metrics, ts, values, units;
@@ -161,6 +187,8 @@ double run_once(const Options& o, std::vector<std::unique_ptr<ste::PgConnection>
           const size_t from = b * batch, to = std::min(rs.size(), from + batch);
           if (o.method == "copy_ceiling") {
             write_ceiling(db, rs, from, to);
+          } else if (o.method == "copy_no_rollup") {
+            write_no_rollup(db, rs, from, to);
           } else if (o.method == "original") {
             write_original(db, rs, from, to);
           } else {
@@ -215,7 +243,7 @@ int run(const Options& o) {
     const std::int64_t stored = admin.exec("SELECT count(*) FROM readings").int64(0, 0);
     if (stored != o.readings)
       throw std::runtime_error(fmt::format("stored {} rows, expected {}", stored, o.readings));
-    if (o.method != "copy_ceiling") {
+    if (o.method != "copy_ceiling" && o.method != "copy_no_rollup") {
       const std::int64_t rolled =
           admin.exec("SELECT coalesce(sum(n), 0) FROM readings_1m").int64(0, 0);
       if (rolled != o.readings)
@@ -252,8 +280,8 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"ste-dbbench: database write-path ceilings on the product schema"};
   ste::add_common_options(app, o.common);
-  app.add_option("--method", o.method, "copy_ceiling | original | unnest | copy")
-      ->check(CLI::IsMember({"copy_ceiling", "original", "unnest", "copy"}))
+  app.add_option("--method", o.method, "copy_ceiling | copy_no_rollup | original | unnest | copy")
+      ->check(CLI::IsMember({"copy_ceiling", "copy_no_rollup", "original", "unnest", "copy"}))
       ->capture_default_str();
   app.add_option("--batch", o.batch, "rows per statement (original: always 100)")
       ->check(CLI::Range(1, 1'000'000))
