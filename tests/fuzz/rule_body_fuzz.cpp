@@ -1,0 +1,140 @@
+/// libFuzzer target for parse_rule_body (POST/PUT rule bodies, docs/DESIGN.md §7). Aborts when an
+/// accepted rule breaks a promise of the validation (request_parsing.hpp), when an error is not a
+/// well-formed 400/422, or when an accepted rule, written back as JSON, does not parse to itself.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "evaluator/api/request_parsing.hpp"
+#include "evaluator/rule.hpp"
+
+namespace {
+
+using namespace ste::api;
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "INVARIANT VIOLATED: %s\n", what);
+  std::abort();
+}
+#define EXPECT(cond)          \
+  do {                        \
+    if (!(cond)) fail(#cond); \
+  } while (0)
+
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+/// A JSON string literal for text that simdjson handed back (so valid UTF-8).
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string nullable(const std::optional<std::string>& s) { return s ? quote(*s) : "null"; }
+
+/// Errors are 400 malformed_json (broken document) or 422 invalid_field / unknown_field, each
+/// with a message; an unknown field's message names it.
+void check_error(const ApiError& e) {
+  EXPECT(!e.message.empty());
+  if (e.status == 400) {
+    EXPECT(e.code == "malformed_json");
+  } else {
+    EXPECT(e.status == 422);
+    EXPECT(e.code == "invalid_field" || e.code == "unknown_field");
+    if (e.code == "unknown_field") EXPECT(e.message.rfind("unknown field '", 0) == 0);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+bool is_metric(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (const char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == ':' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_device_key(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (const char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string to_json(const RuleInput& r) {
+  char threshold[64];
+  std::snprintf(threshold, sizeof threshold, "%.17g", r.threshold);
+  return "{\"name\":" + quote(r.name) + ",\"metric\":" + quote(r.metric) +
+         ",\"device\":" + nullable(r.device) +
+         ",\"condition\":" + quote(ste::eval::condition_name(r.condition)) +
+         ",\"threshold\":" + threshold + ",\"window_minutes\":" + std::to_string(r.window_minutes) +
+         ",\"cooldown_minutes\":" + std::to_string(r.cooldown_minutes) +
+         ",\"severity\":" + quote(ste::eval::severity_name(r.severity)) +
+         ",\"enabled\":" + (r.enabled ? "true" : "false") + "}";
+}
+
+void check_rule(const RuleInput& r) {
+  EXPECT(code_points(r.name) >= 1 && code_points(r.name) <= 200);
+  EXPECT(is_metric(r.metric));
+  if (r.device) EXPECT(is_device_key(*r.device));
+  EXPECT(std::isfinite(r.threshold));
+  EXPECT(r.window_minutes >= 1 && r.window_minutes <= 1440);
+  EXPECT(r.cooldown_minutes >= 0 && r.cooldown_minutes <= 10080);
+  EXPECT(ste::eval::parse_condition(ste::eval::condition_name(r.condition)) == r.condition);
+  EXPECT(ste::eval::parse_severity(ste::eval::severity_name(r.severity)) == r.severity);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  const auto parsed = parse_rule_body(body);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) {
+    check_error(*e);
+    return 0;
+  }
+  const RuleInput& r = std::get<RuleInput>(parsed);
+  check_rule(r);
+
+  const std::string again_json = to_json(r);
+  const auto again = parse_rule_body(again_json);
+  const auto* a = std::get_if<RuleInput>(&again);
+  EXPECT(a != nullptr);
+  EXPECT(a->name == r.name && a->metric == r.metric && a->device == r.device &&
+         a->condition == r.condition && a->threshold == r.threshold &&
+         a->window_minutes == r.window_minutes && a->cooldown_minutes == r.cooldown_minutes &&
+         a->severity == r.severity && a->enabled == r.enabled);
+  return 0;
+}
