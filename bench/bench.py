@@ -427,7 +427,7 @@ class Bench:
         self.psql("INSERT INTO alert_rules (tenant_id, name, metric, condition, threshold, "
                   "cooldown_minutes) SELECT id, 'probe crossing', 'probe', 'above_threshold', 100, 0 "
                   "FROM tenants WHERE slug = 'probe'")
-        ing = self.start_ingester()
+        self.start_ingester()
         self.start_evaluator()
         rate = int(max_rate * 0.5)
         bg = self.loadgen(rate, a.probe_seconds + 8)
@@ -436,7 +436,6 @@ class Bench:
                                "--duration", str(a.probe_seconds)])
         self.loadgen_result(bg)
         self.stop_services()
-        del ing
         return {"background_rate": rate, "probe": probe}
 
     def s4_evaluator(self):

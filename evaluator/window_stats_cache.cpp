@@ -49,9 +49,10 @@ WindowStatsCache::SeriesKey WindowStatsCache::key_of(const StatsRequest& r) {
   return SeriesKey{r.tenant_id, r.device_id, r.metric, r.window_minutes};
 }
 
-void WindowStatsCache::erase_minute_locked(std::map<TimePoint, MinuteEntries>::iterator it) {
-  entries_ -= it->second.size();
-  by_minute_.erase(it);
+std::size_t WindowStatsCache::size_locked() const {
+  std::size_t n = 0;  // a handful of minutes: summing is cheaper than keeping a count in step
+  for (const auto& [minute, entries] : by_minute_) n += entries.size();
+  return n;
 }
 
 bool WindowStatsCache::advance_locked(TimePoint minute) {
@@ -59,7 +60,7 @@ bool WindowStatsCache::advance_locked(TimePoint minute) {
     newest_ = minute;
     const TimePoint horizon = minute - lookback_;
     while (!by_minute_.empty() && by_minute_.begin()->first < horizon) {
-      erase_minute_locked(by_minute_.begin());
+      by_minute_.erase(by_minute_.begin());
     }
   }
   return minute >= *newest_ - lookback_;
@@ -90,18 +91,19 @@ void WindowStatsCache::store(const StatsRequest& r, const WindowStats& stats) {
   }
   // Full: older minutes make room for newer ones, never the reverse, so a burst of one minute
   // cannot evict itself entry by entry.
-  while (entries_ >= max_entries_ && !by_minute_.empty() && by_minute_.begin()->first < r.minute) {
-    erase_minute_locked(by_minute_.begin());
+  std::size_t held = size_locked();
+  while (held >= max_entries_ && !by_minute_.empty() && by_minute_.begin()->first < r.minute) {
+    held -= by_minute_.begin()->second.size();
+    by_minute_.erase(by_minute_.begin());
   }
-  if (entries_ >= max_entries_) return;
+  if (held >= max_entries_) return;
   if (minute == by_minute_.end()) minute = by_minute_.try_emplace(r.minute).first;
   minute->second.emplace(std::move(key), stats);
-  ++entries_;
 }
 
 std::size_t WindowStatsCache::size() const {
   std::lock_guard lock(mu_);
-  return entries_;
+  return size_locked();
 }
 
 UniqueStatsRequests deduplicate_stats_requests(const std::vector<StatsRequest>& requests) {

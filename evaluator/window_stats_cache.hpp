@@ -68,7 +68,7 @@ class WindowStatsCache {
   /// Moves the newest minute forward to `minute` if it is newer, evicting what falls out of the
   /// retained range. Returns whether `minute` is inside the retained range. Requires mu_.
   bool advance_locked(TimePoint minute);
-  void erase_minute_locked(std::map<TimePoint, MinuteEntries>::iterator it);
+  std::size_t size_locked() const;  ///< requires mu_
 
   const std::size_t max_entries_;
   const std::chrono::minutes lookback_;
@@ -76,7 +76,6 @@ class WindowStatsCache {
   mutable std::mutex mu_;
   std::map<TimePoint, MinuteEntries> by_minute_;  // guarded by mu_
   std::optional<TimePoint> newest_;               // guarded by mu_
-  std::size_t entries_ = 0;                       // guarded by mu_; sum of by_minute_ sizes
 };
 
 /// A summary's statistics requests with duplicates removed: requests[i] is answered by

@@ -75,12 +75,12 @@ std::optional<WriteMethod> parse_write_method(std::string_view s) {
   return std::nullopt;
 }
 
-WriteResult BatchWriter::write(const std::vector<BufferedReading>& readings) {
+WriteResult BatchWriter::write(std::span<const BufferedReading> readings) {
   if (readings.empty()) return {};
   return method_ == WriteMethod::copy ? write_copy(readings) : write_unnest(readings);
 }
 
-WriteResult BatchWriter::write_unnest(const std::vector<BufferedReading>& readings) {
+std::vector<PgParam> encode_unnest_params(std::span<const BufferedReading> readings) {
   PgArrayBuilder tenants, devices, metrics, ts, values, units;
   const size_t n = readings.size();
   tenants.reserve(n * 4);
@@ -97,12 +97,11 @@ WriteResult BatchWriter::write_unnest(const std::vector<BufferedReading>& readin
     values.add(br.reading.value);
     units.add(br.reading.unit);
   }
-  auto r = db_.exec(kUnnestSql, {tenants.finish(), devices.finish(), metrics.finish(), ts.finish(),
-                                 values.finish(), units.finish()});
-  return WriteResult{r.int64(0, 0), r.int64(0, 1)};
+  return {tenants.finish(), devices.finish(), metrics.finish(),
+          ts.finish(),      values.finish(),  units.finish()};
 }
 
-WriteResult BatchWriter::write_copy(const std::vector<BufferedReading>& readings) {
+std::string encode_copy_rows(std::span<const BufferedReading> readings) {
   PgCopyBuffer rows;
   rows.reserve(readings.size() * 80);
   for (const auto& br : readings) {
@@ -118,7 +117,16 @@ WriteResult BatchWriter::write_copy(const std::vector<BufferedReading>& readings
       rows.add_null();
     }
   }
-  const std::string data = rows.finish();
+  return rows.finish();
+}
+
+WriteResult BatchWriter::write_unnest(std::span<const BufferedReading> readings) {
+  auto r = db_.exec(kUnnestSql, encode_unnest_params(readings));
+  return WriteResult{r.int64(0, 0), r.int64(0, 1)};
+}
+
+WriteResult BatchWriter::write_copy(std::span<const BufferedReading> readings) {
+  const std::string data = encode_copy_rows(readings);
   try {
     db_.exec("BEGIN");
     try {

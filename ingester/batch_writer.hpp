@@ -11,6 +11,8 @@
 /// Thin adapter: not thread-safe; one BatchWriter per writer thread, each with its own connection.
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +25,11 @@ enum class WriteMethod { copy, unnest };
 std::string_view write_method_name(WriteMethod m);
 std::optional<WriteMethod> parse_write_method(std::string_view s);
 
+/// The batch as one binary COPY stream of (tenant_id, device_id, metric, time, value, unit).
+std::string encode_copy_rows(std::span<const BufferedReading> readings);
+/// The batch as six array parameters ($1..$6) in the same column order, times as epoch µs.
+std::vector<PgParam> encode_unnest_params(std::span<const BufferedReading> readings);
+
 struct WriteResult {
   std::int64_t inserted = 0;     ///< new rows in readings
   std::int64_t rollup_rows = 0;  ///< readings_1m rows created or updated
@@ -33,11 +40,11 @@ class BatchWriter {
   explicit BatchWriter(PgConnection& db, WriteMethod method = WriteMethod::copy)
       : db_(db), method_(method) {}
   /// Throws PgError on failure; the batch is then entirely not written (one transaction).
-  WriteResult write(const std::vector<BufferedReading>& readings);
+  WriteResult write(std::span<const BufferedReading> readings);
 
  private:
-  WriteResult write_unnest(const std::vector<BufferedReading>& readings);
-  WriteResult write_copy(const std::vector<BufferedReading>& readings);
+  WriteResult write_unnest(std::span<const BufferedReading> readings);
+  WriteResult write_copy(std::span<const BufferedReading> readings);
   PgConnection& db_;
   WriteMethod method_;
 };

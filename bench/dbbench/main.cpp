@@ -24,12 +24,12 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <span>
 #include <thread>
 
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
-#include "common/pg_copy.hpp"
 #include "common/settings.hpp"
 #include "ingester/batch_writer.hpp"
 #include "ingester/partition_keeper.hpp"
@@ -110,62 +110,26 @@ std::vector<BufferedReading> make_readings(const Options& o, std::int64_t tenant
   return out;
 }
 
-void write_ceiling(ste::PgConnection& db, const std::vector<BufferedReading>& rs, size_t from,
-                   size_t to) {
-  ste::PgCopyBuffer rows;
-  for (size_t i = from; i < to; ++i) {
-    const auto& br = rs[i];
-    rows.begin_row(6);
-    rows.add_int64(br.tenant_id);
-    rows.add_int64(br.device_id);
-    rows.add_text(br.reading.metric);
-    rows.add_timestamptz_us(static_cast<std::int64_t>(ste::to_epoch_us(br.reading.ts)));
-    rows.add_float8(br.reading.value);
-    rows.add_text(*br.reading.unit);
-  }
+void write_ceiling(ste::PgConnection& db, std::span<const BufferedReading> batch) {
   db.copy_in(
       "COPY readings (tenant_id, device_id, metric, time, value, unit) FROM STDIN (FORMAT binary)",
-      rows.finish());
+      ste::ingest::encode_copy_rows(batch));
 }
 
-void write_no_rollup(ste::PgConnection& db, const std::vector<BufferedReading>& rs, size_t from,
-                     size_t to) {
-  ste::PgCopyBuffer rows;
-  for (size_t i = from; i < to; ++i) {
-    const auto& br = rs[i];
-    rows.begin_row(6);
-    rows.add_int64(br.tenant_id);
-    rows.add_int64(br.device_id);
-    rows.add_text(br.reading.metric);
-    rows.add_timestamptz_us(static_cast<std::int64_t>(ste::to_epoch_us(br.reading.ts)));
-    rows.add_float8(br.reading.value);
-    rows.add_text(*br.reading.unit);
-  }
+void write_no_rollup(ste::PgConnection& db, std::span<const BufferedReading> batch) {
   db.exec(
       "CREATE TEMP TABLE IF NOT EXISTS bench_stage (tenant_id bigint, device_id bigint, metric "
       "text, time timestamptz, value double precision, unit text) ON COMMIT DELETE ROWS");
   db.exec("BEGIN");
-  db.copy_in("COPY bench_stage FROM STDIN (FORMAT binary)", rows.finish());
+  db.copy_in("COPY bench_stage FROM STDIN (FORMAT binary)", ste::ingest::encode_copy_rows(batch));
   db.exec(
       "INSERT INTO readings (tenant_id, device_id, metric, time, value, unit) SELECT * FROM "
       "bench_stage ON CONFLICT DO NOTHING");
   db.exec("COMMIT");
 }
 
-void write_original(ste::PgConnection& db, const std::vector<BufferedReading>& rs, size_t from,
-                    size_t to) {
-  ste::PgArrayBuilder tenants, devices, metrics, ts, values, units;
-  for (size_t i = from; i < to; ++i) {
-    const auto& br = rs[i];
-    tenants.add(br.tenant_id);
-    devices.add(br.device_id);
-    metrics.add(std::string_view{br.reading.metric});
-    ts.add(static_cast<std::int64_t>(ste::to_epoch_us(br.reading.ts)));
-    values.add(br.reading.value);
-    units.add(br.reading.unit);
-  }
-  db.exec(kOriginalSql, {tenants.finish(), devices.finish(), metrics.finish(), ts.finish(),
-                         values.finish(), units.finish()});
+void write_original(ste::PgConnection& db, std::span<const BufferedReading> batch) {
+  db.exec(kOriginalSql, ste::ingest::encode_unnest_params(batch));
 }
 
 /// Writes every batch (round-robin over the writers) and returns the elapsed seconds.
@@ -185,15 +149,14 @@ double run_once(const Options& o, std::vector<std::unique_ptr<ste::PgConnection>
         for (size_t b = static_cast<size_t>(w); b < batches && !failed;
              b += static_cast<size_t>(o.writers)) {
           const size_t from = b * batch, to = std::min(rs.size(), from + batch);
+          const std::span<const BufferedReading> slice(rs.data() + from, to - from);
           if (o.method == "copy_ceiling") {
-            write_ceiling(db, rs, from, to);
+            write_ceiling(db, slice);
           } else if (o.method == "copy_no_rollup") {
-            write_no_rollup(db, rs, from, to);
+            write_no_rollup(db, slice);
           } else if (o.method == "original") {
-            write_original(db, rs, from, to);
+            write_original(db, slice);
           } else {
-            const std::vector<BufferedReading> slice(rs.begin() + static_cast<long>(from),
-                                                     rs.begin() + static_cast<long>(to));
             ste::ingest::BatchWriter(db, *ste::ingest::parse_write_method(o.method)).write(slice);
           }
         }

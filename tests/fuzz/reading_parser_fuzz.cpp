@@ -13,8 +13,11 @@
 
 #include "common/clock.hpp"
 #include "ingester/reading_parser.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 namespace {
+
+using namespace ste::fuzz;
 
 using namespace ste;
 using namespace ste::ingest;
@@ -22,26 +25,6 @@ using namespace ste::ingest;
 // 2026-11-28T12:00:00Z, the unit tests' "now", so seeds with 2026 timestamps are in range.
 const TimePoint kNow{std::chrono::seconds{1'795'867'200}};
 const ParseLimits kLimits{};
-
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "INVARIANT VIOLATED: %s\n", what);
-  std::abort();
-}
-#define EXPECT(cond)          \
-  do {                        \
-    if (!(cond)) fail(#cond); \
-  } while (0)
-
-bool is_metric_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == ':' || c == '-';
-}
-
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
 
 bool reason_from_parser(RejectReason r) {
   // The parser only ever sees the payload: subject, tenant and device-registry reasons belong

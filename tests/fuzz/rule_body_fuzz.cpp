@@ -13,85 +13,12 @@
 
 #include "evaluator/api/request_parsing.hpp"
 #include "evaluator/rule.hpp"
+#include "tests/fuzz/api_error_check.hpp"
 
-namespace {
-
+using namespace ste::fuzz;
 using namespace ste::api;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "INVARIANT VIOLATED: %s\n", what);
-  std::abort();
-}
-#define EXPECT(cond)          \
-  do {                        \
-    if (!(cond)) fail(#cond); \
-  } while (0)
-
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-/// A JSON string literal for text that simdjson handed back (so valid UTF-8).
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string nullable(const std::optional<std::string>& s) { return s ? quote(*s) : "null"; }
-
-/// Errors are 400 malformed_json (broken document) or 422 invalid_field / unknown_field, each
-/// with a message; an unknown field's message names it.
-void check_error(const ApiError& e) {
-  EXPECT(!e.message.empty());
-  if (e.status == 400) {
-    EXPECT(e.code == "malformed_json");
-  } else {
-    EXPECT(e.status == 422);
-    EXPECT(e.code == "invalid_field" || e.code == "unknown_field");
-    if (e.code == "unknown_field") EXPECT(e.message.rfind("unknown field '", 0) == 0);
-  }
-}
-
-}  // namespace
-
 namespace {
-
-bool is_metric(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == '.' || c == ':' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool is_device_key(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string to_json(const RuleInput& r) {
   char threshold[64];
@@ -122,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   const auto parsed = parse_rule_body(body);
   if (const auto* e = std::get_if<ApiError>(&parsed)) {
-    check_error(*e);
+    check_api_error(*e);
     return 0;
   }
   const RuleInput& r = std::get<RuleInput>(parsed);

@@ -9,38 +9,9 @@
 #include <string_view>
 
 #include "ingester/subject_parser.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
-namespace {
-
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "INVARIANT VIOLATED: %s\n", what);
-  std::abort();
-}
-#define EXPECT(cond)          \
-  do {                        \
-    if (!(cond)) fail(#cond); \
-  } while (0)
-
-bool ref_slug(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
-bool ref_device(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
+using namespace ste::fuzz;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ste::ingest;
@@ -52,21 +23,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool three =
       d2 != std::string_view::npos && subject.find('.', d2 + 1) == std::string_view::npos;
   const bool ref_ok = three && subject.substr(0, d1) == "sensors" &&
-                      ref_slug(subject.substr(d1 + 1, d2 - d1 - 1)) &&
-                      ref_device(subject.substr(d2 + 1));
+                      is_slug(subject.substr(d1 + 1, d2 - d1 - 1)) &&
+                      is_device_key(subject.substr(d2 + 1));
 
   const auto parsed = parse_sensor_subject(subject);
   EXPECT(parsed.has_value() == ref_ok);
   if (parsed) {
-    EXPECT(is_valid_tenant_slug(parsed->tenant) && ref_slug(parsed->tenant));
-    EXPECT(is_valid_device_key(parsed->device) && ref_device(parsed->device));
+    EXPECT(is_valid_tenant_slug(parsed->tenant) && is_slug(parsed->tenant));
+    EXPECT(is_valid_device_key(parsed->device) && is_device_key(parsed->device));
     EXPECT("sensors." + parsed->tenant + "." + parsed->device == subject);
     EXPECT(rejected_subject_token(subject) == parsed->tenant);
   }
 
   // The validators agree with the reference on any string, too.
-  EXPECT(is_valid_tenant_slug(subject) == ref_slug(subject));
-  EXPECT(is_valid_device_key(subject) == ref_device(subject));
+  EXPECT(is_valid_tenant_slug(subject) == is_slug(subject));
+  EXPECT(is_valid_device_key(subject) == is_device_key(subject));
 
   // The rejected-subject token is `_` or a literal NATS token: 1-63 bytes, no separator,
   // wildcard, whitespace or control byte; and it is the subject's second token.

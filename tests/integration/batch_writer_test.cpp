@@ -95,7 +95,7 @@ TEST_CASE("a failed batch writes nothing and the connection stays usable", "[bat
   CHECK_THROWS_AS(writer.write(bad), PgError);
   CHECK(db.scalar("SELECT count(*) FROM readings") == 0);
   CHECK(db.scalar("SELECT count(*) FROM readings_1m") == 0);
-  const WriteResult ok = writer.write({reading(db, "temp", 3, now)});
+  const WriteResult ok = writer.write(std::vector{reading(db, "temp", 3, now)});
   CHECK(ok.inserted == 1);
   CHECK(db.scalar("SELECT count(*) FROM readings") == 1);
 }
@@ -103,10 +103,9 @@ TEST_CASE("a failed batch writes nothing and the connection stays usable", "[bat
 TEST_CASE("the copy method recreates its staging table after a reconnect", "[batch_writer]") {
   Db db;
   BatchWriter writer(db.conn, WriteMethod::copy);
-  CHECK(writer.write({reading(db, "temp", 1, SysClock::now())}).inserted == 1);
+  CHECK(writer.write(std::vector{reading(db, "temp", 1, SysClock::now())}).inserted == 1);
   db.conn.reconnect();  // a new session: the temp table is gone
-  CHECK(
-      writer.write({reading(db, "temp", 2, SysClock::now() + std::chrono::seconds{1})}).inserted ==
-      1);
+  CHECK(writer.write(std::vector{reading(db, "temp", 2, SysClock::now() + std::chrono::seconds{1})})
+            .inserted == 1);
   CHECK(db.scalar("SELECT count(*) FROM readings") == 2);
 }
