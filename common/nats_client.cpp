@@ -6,14 +6,16 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/redact.hpp"
 
 namespace ste {
 
 void nats_check(natsStatus s, std::string_view what) {
   if (s == NATS_OK) return;
   const char* last = nats_GetLastError(nullptr);
-  throw NatsError(fmt::format("{}: {}{}{}", what, natsStatus_GetText(s), last && *last ? ": " : "",
-                              last ? last : ""),
+  // URLs in the message (ours or cnats') may carry credentials: never let them reach a log.
+  throw NatsError(redact_url_credentials(fmt::format("{}: {}{}{}", what, natsStatus_GetText(s),
+                                                     last && *last ? ": " : "", last ? last : "")),
                   s);
 }
 
