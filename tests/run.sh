@@ -5,7 +5,10 @@
 # ASan+UBSan), starts a PostgreSQL server for the integration tests (each test gets its own
 # fresh database; tests that stop the database start their own server), runs the whole CTest
 # suite (unit and integration; integration tests start their own nats-server per test, since
-# several restart or kill it), stops what it started, and exits non-zero on any failure.
+# several restart or kill it), stops what it started, then builds the libFuzzer targets with
+# clang-14 (ASan + UBSan) and runs each for STE_FUZZ_SECONDS (default 60), two at a time
+# (tests/fuzz/run.sh). Exits non-zero on any failure or fuzzer finding.
+# STE_FUZZ_SECONDS=0 skips the fuzzers (for a quick local run; CI always runs them).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -49,3 +52,11 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 ctest --preset "$preset" -j "$jobs" --timeout 600 "$@"
+cleanup
+trap - EXIT
+
+fuzz_seconds="${STE_FUZZ_SECONDS:-60}"
+if [[ "$fuzz_seconds" != 0 ]]; then
+  STE_FUZZ_SECONDS="$fuzz_seconds" STE_FUZZ_JOBS="$jobs" STE_FUZZ_PARALLEL=2 \
+    bash tests/fuzz/run.sh
+fi

@@ -14,6 +14,7 @@ readonly PACKAGES=(
   libuv1-dev libsimdjson-dev libfmt-dev libspdlog-dev libssl-dev catch2 libcurl4-openssl-dev
   libcpp-httplib-dev prometheus-cpp-dev libcli11-dev libsystemd-dev
   jq curl procps supervisor python3
+  clang-14 libclang-rt-14-dev
 )
 
 check_only=0
