@@ -183,7 +183,13 @@ std::size_t code_points(std::string_view s) {
   return n;
 }
 
+/// 1..max_chars code points and no control character: a NUL would be cut off silently by
+/// PostgreSQL's text parameters, and CR/LF would forge lines wherever the text is shown.
 bool text_of(std::string_view s, std::size_t max_chars) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < ' ' || u == 0x7F) return false;
+  }
   const std::size_t n = code_points(s);
   return n >= 1 && n <= max_chars;
 }
@@ -236,13 +242,7 @@ bool is_http_url(std::string_view s) {
 
 /// Credentials: 1-256 characters without control characters. The hub key travels as the
 /// X-API-Key header value, where a CR or LF would inject headers.
-bool is_credential(std::string_view s) {
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < ' ' || u == 0x7F) return false;
-  }
-  return text_of(s, 256);
-}
+bool is_credential(std::string_view s) { return text_of(s, 256); }
 
 ApiError unknown_field(std::string_view key) {
   return {422, "unknown_field", fmt::format("unknown field '{}'", key)};
@@ -316,7 +316,7 @@ std::optional<ApiError> read_object(std::string_view body, const std::array<Fiel
 }
 
 constexpr std::array<FieldSpec, 9> kRuleFields = {{
-    {"name", true, "name must be a string of 1-200 characters"},
+    {"name", true, "name must be a string of 1-200 characters, none of them control characters"},
     {"metric", true, "metric must be 1-128 characters of [A-Za-z0-9_.:-]"},
     {"device", false, "device must be null or 1-128 characters of [A-Za-z0-9_-]"},
     {"condition", true,
@@ -343,7 +343,7 @@ constexpr std::array<FieldSpec, 4> kIntegrationFields = {{
 
 constexpr std::array<FieldSpec, 2> kTenantFields = {{
     {"slug", true, "slug must be 1-63 characters of [a-z0-9-]"},
-    {"name", false, "name must be a string of 1-200 characters"},
+    {"name", false, "name must be a string of 1-200 characters, none of them control characters"},
 }};
 
 // Cursors are short ("<16 digits>.<36-char uuid>" is 72 base64 characters); anything much

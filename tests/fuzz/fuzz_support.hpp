@@ -25,6 +25,15 @@ inline std::size_t code_points(std::string_view s) {
   return n;
 }
 
+/// The API's free-text rule (names, credentials): 1..max_chars code points, no control character.
+inline bool is_plain_text(std::string_view s, std::size_t max_chars) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;  // NUL would be cut off, CR/LF would forge lines
+  }
+  return code_points(s) >= 1 && code_points(s) <= max_chars;
+}
+
 /// A JSON string literal (for writing an accepted body back as JSON).
 inline std::string quote(std::string_view s) {
   std::string out;

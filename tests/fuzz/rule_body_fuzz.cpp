@@ -33,7 +33,7 @@ std::string to_json(const RuleInput& r) {
 }
 
 void check_rule(const RuleInput& r) {
-  EXPECT(code_points(r.name) >= 1 && code_points(r.name) <= 200);
+  EXPECT(is_plain_text(r.name, 200));
   EXPECT(is_metric(r.metric));
   if (r.device) EXPECT(is_device_key(*r.device));
   EXPECT(std::isfinite(r.threshold));

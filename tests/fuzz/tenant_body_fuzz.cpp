@@ -1,6 +1,7 @@
 /// libFuzzer target for parse_tenant_body (POST /admin/tenants, docs/DESIGN.md §7). Aborts when an
-/// accepted slug or name breaks its rule, when an error is malformed, when the accepted tenant
-/// does not round-trip, or when a body without a name does not default the name to the slug.
+/// accepted slug or name breaks its rule (a name: 1-200 code points, no control character), when an
+/// error is malformed, when the accepted tenant does not round-trip, or when a body without a name
+/// does not default the name to the slug.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const TenantInput& t = std::get<TenantInput>(parsed);
   EXPECT(is_slug(t.slug));
-  EXPECT(code_points(t.name) >= 1 && code_points(t.name) <= 200);
+  EXPECT(is_plain_text(t.name, 200));
 
   const auto again =
       parse_tenant_body("{\"slug\":" + quote(t.slug) + ",\"name\":" + quote(t.name) + "}");

@@ -168,7 +168,8 @@ TEST_CASE("escaped keys are matched by their unescaped text") {
 }
 
 TEST_CASE("name must be a string of 1 to 200 characters, counted as code points") {
-  const std::string_view msg = "name must be a string of 1-200 characters";
+  const std::string_view msg =
+      "name must be a string of 1-200 characters, none of them control characters";
   CHECK(ok(ste::api::parse_rule_body(rule_with("name", quoted("a")))).name == "a");
   CHECK(ok(ste::api::parse_rule_body(rule_with("name", quoted(repeat("a", 200))))).name.size() ==
         200);
@@ -183,6 +184,11 @@ TEST_CASE("name must be a string of 1 to 200 characters, counted as code points"
   check_invalid(ste::api::parse_rule_body(rule_with("name", "42")), msg);
   check_invalid(ste::api::parse_rule_body(rule_with("name", "null")), msg);
   check_invalid(ste::api::parse_rule_body(rule_with("name", R"(["a"])")), msg);
+  // Control characters: NUL would be cut off by PostgreSQL, CR/LF would forge lines.
+  for (const char* bad : {R"("x\u0000y")", R"("a\nb")", R"("a\rb")", R"("\t")", R"("a\u007fb")"}) {
+    INFO(bad);
+    check_invalid(ste::api::parse_rule_body(rule_with("name", bad)), msg);
+  }
 }
 
 TEST_CASE("metric must be 1 to 128 characters of [A-Za-z0-9_.:-]") {
@@ -490,11 +496,12 @@ TEST_CASE("a tenant slug must be 1 to 63 characters of [a-z0-9-]") {
 }
 
 TEST_CASE("a tenant name must be a string of 1 to 200 characters") {
-  const std::string_view msg = "name must be a string of 1-200 characters";
+  const std::string_view msg =
+      "name must be a string of 1-200 characters, none of them control characters";
   const auto body = [](const std::string& v) { return object({{"slug", "\"s\""}, {"name", v}}); };
   CHECK(ok(ste::api::parse_tenant_body(body(quoted(repeat("\xC3\xA9", 200))))).name.size() == 400);
-  for (const std::string& bad :
-       {quoted(""), quoted(repeat("n", 201)), std::string("null"), std::string("5")}) {
+  for (const std::string& bad : {quoted(""), quoted(repeat("n", 201)), std::string("null"),
+                                 std::string("5"), std::string(R"("Ac\u0000me")")}) {
     INFO(bad);
     check_invalid(ste::api::parse_tenant_body(body(bad)), msg);
   }
