@@ -101,6 +101,12 @@ void on_core_message(natsConnection*, natsSubscription*, natsMsg* msg, void* clo
   if (ctx->intake->handle(msg)) ctx->flusher->kick();
 }
 
+ParseLimits parse_limits(const IngesterConfig& cfg) {
+  ParseLimits limits;
+  limits.max_payload_bytes = static_cast<std::size_t>(cfg.max_message_bytes);
+  limits.max_readings = static_cast<std::size_t>(cfg.max_readings_per_message);
+  return limits;
+}
 }  // namespace
 
 int run_ingester(const IngesterConfig& cfg) {
@@ -164,7 +170,7 @@ int run_ingester(const IngesterConfig& cfg) {
   RejectLog reject_log;
   MessageIntake intake(IntakeDeps{clock, nats, tenants, devices, buffer, inflight, metrics,
                                   reject_log, std::chrono::hours{24} * cfg.retention_days,
-                                  jetstream});
+                                  jetstream, parse_limits(cfg)});
 
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
     if (!nats.connected()) return "nats not connected";

@@ -32,6 +32,8 @@ struct IngesterConfig {
   int fetch_size = 500;
   int max_inflight_readings = 0;  ///< 0 = 4 × batch_size
   int max_new_devices_per_minute = 100;
+  int max_message_bytes = 64 * 1024;    ///< larger payloads are rejected as too_large
+  int max_readings_per_message = 1000;  ///< longer arrays are rejected as too_many_readings
   int retention_days = 30;
 };
 

@@ -47,6 +47,16 @@ int main(int argc, char** argv) {
       ->envname("STE_MAX_NEW_DEVICES_PER_MINUTE")
       ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();
+  app.add_option("--max-message-bytes", cfg.max_message_bytes,
+                 "Largest accepted message payload in bytes (larger: rejected as too_large)")
+      ->envname("STE_MAX_MESSAGE_BYTES")
+      ->check(CLI::Range(256, 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--max-readings-per-message", cfg.max_readings_per_message,
+                 "Most readings in one message's array (more: rejected as too_many_readings)")
+      ->envname("STE_MAX_READINGS_PER_MESSAGE")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
   app.add_option("--retention-days", cfg.retention_days,
                  "Days of readings kept (older partitions dropped)")
       ->envname("STE_RETENTION_DAYS")

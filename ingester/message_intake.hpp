@@ -32,11 +32,12 @@ struct IntakeDeps {
   RejectLog& reject_log;
   std::chrono::hours retention;
   bool jetstream;
+  ParseLimits limits;
 };
 
 class MessageIntake {
  public:
-  explicit MessageIntake(IntakeDeps deps) : d_(deps) {}
+  explicit MessageIntake(IntakeDeps deps) : d_(deps), parser_(deps.limits) {}
   /// Takes ownership of `msg`. Returns true when the buffer became full (wake a writer).
   bool handle(natsMsg* msg);
 
