@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/log.hpp"
+
 namespace ste {
 
 namespace {
@@ -13,7 +15,28 @@ std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
+
+/// libpq's default prints server notices raw on stderr, which breaks the one-JSON-object-per-line
+/// log (a terminated idle backend's FATAL arrived that way); they go through the log instead.
+void log_server_message(void*, const PGresult* r) {
+  const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char* sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const std::string message = trim(PQresultErrorMessage(r));
+  const std::string_view sev = severity ? severity : "";
+  const log::Fields fields{{"severity", sev},
+                           {"sqlstate", std::string_view(sqlstate ? sqlstate : "")},
+                           {"message", std::string_view(message)}};
+  if (server_message_is_warning(sev)) {
+    log::warn("postgres server message", fields);
+  } else {
+    log::debug("postgres server message", fields);
+  }
+}
 }  // namespace
+
+bool server_message_is_warning(std::string_view severity) {
+  return severity == "WARNING" || severity == "ERROR" || severity == "FATAL" || severity == "PANIC";
+}
 
 std::int64_t PgResult::int64(int row, int col) const {
   const auto t = text(row, col);
@@ -49,8 +72,20 @@ PgConnection::PgConnection(std::string conninfo)
                               conn_ ? trim(PQerrorMessage(conn_.get())) : "out of memory"),
                   "08001", true);
   }
+  PQsetNoticeReceiver(conn_.get(), &log_server_message, nullptr);  // kept across PQreset
   // Every timestamp we read or truncate (minute buckets) is UTC, whatever the server's default.
   exec("SET TimeZone = 'UTC'");
+}
+
+bool PgConnection::healthy() {
+  PGconn* c = conn_.get();
+  // Two reads at most, neither of which blocks: the first takes what the server sent (the FATAL
+  // of a terminated backend), the second then sees the EOF behind it and marks the connection
+  // bad. Not while a command is in progress: its result is not ours to read here.
+  for (int i = 0; i < 2 && PQstatus(c) == CONNECTION_OK; ++i) {
+    if (PQtransactionStatus(c) == PQTRANS_ACTIVE || PQconsumeInput(c) == 0) break;
+  }
+  return PQstatus(c) == CONNECTION_OK;
 }
 
 void PgConnection::reconnect() {

@@ -74,7 +74,12 @@ class PgConnection {
   /// the number of rows copied. Throws PgError like exec().
   std::int64_t copy_in(const std::string& copy_sql, std::string_view data);
 
-  bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  /// True when the connection is usable as far as can be told without a round trip. It reads
+  /// what the server already sent, so a connection whose backend went away while it sat idle
+  /// (pg_terminate_backend, a database restart) is recognised here, before a statement is sent
+  /// on it: callers then reconnect instead of failing one statement first. (Over SSL libpq cannot
+  /// tell EOF apart without a read that may block, so such a connection still fails once.)
+  bool healthy();
   /// Re-establishes a broken connection; throws PgError if the server is still unreachable.
   void reconnect();
   PGconn* raw() { return conn_.get(); }
@@ -85,6 +90,11 @@ class PgConnection {
   std::string conninfo_;
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
 };
+
+/// Whether a message the server sends outside a statement's result (a notice, or the FATAL of a
+/// terminated backend) is logged as a warning: WARNING, ERROR, FATAL and PANIC are; NOTICE,
+/// INFO, LOG and DEBUG are debug lines. `severity` is the non-localized severity field.
+bool server_message_is_warning(std::string_view severity);
 
 /// Builds a PostgreSQL array literal (`{1,2,3}`, `{"a","b\"c",NULL}`) for unnest-style batches.
 class PgArrayBuilder {

@@ -1,6 +1,8 @@
 #pragma once
 /// A fixed-size pool of PostgreSQL connections (STE_DB_POOL_SIZE). Connections are opened lazily
-/// and replaced when broken, so the pool survives a database restart. Thread-safe: acquire()
+/// and replaced when broken, so the pool survives a database restart; an idle connection the
+/// server closed meanwhile is recognised at acquire (PgConnection::healthy) and replaced before
+/// the caller's first statement fails on it. Thread-safe: acquire()
 /// blocks (up to a timeout) while every connection is checked out.
 #include <chrono>
 #include <condition_variable>

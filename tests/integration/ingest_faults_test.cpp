@@ -1,58 +1,11 @@
 // Faults on the ingest path: the database away, the ingester killed or stopped mid-stream.
 // Every published reading must end up stored exactly once (JetStream mode).
-#include <atomic>
-#include <thread>
-
+#include "tests/integration/background_publisher.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
 
 using namespace ste;
 using namespace ste::test;
 using namespace std::chrono_literals;
-
-namespace {
-/// Publishes `total` readings (10 per message, distinct timestamps) from a background thread
-/// at roughly `per_second` readings/s, through its own connection.
-class BackgroundPublisher {
- public:
-  BackgroundPublisher(const std::string& nats_url, int total, int per_second)
-      : thread_([this, nats_url, total, per_second] {
-          NatsSettings s;
-          s.urls = nats_url;
-          NatsClient c(s);
-          const TimePoint base = test_base_time();
-          const auto started = std::chrono::steady_clock::now();
-          for (int i = 0; i < total; i += 10) {
-            std::string arr = "[";
-            for (int k = 0; k < 10; ++k) {
-              if (k) arr += ",";
-              arr += reading_json("flow", i + k, base + std::chrono::milliseconds{i + k});
-            }
-            arr += "]";
-            for (;;) {  // JetStream may be briefly unavailable; a publish only counts once acked
-              try {
-                c.js_publish(fmt::format("sensors.acme.meter-{}", (i / 10) % 4), arr);
-                break;
-              } catch (const NatsError&) {
-                std::this_thread::sleep_for(50ms);
-              }
-            }
-            published_ += 10;
-            const auto due = started + std::chrono::microseconds{static_cast<long long>(i + 10) *
-                                                                 1'000'000 / per_second};
-            std::this_thread::sleep_until(due);
-          }
-        }) {}
-  ~BackgroundPublisher() { join(); }
-  void join() {
-    if (thread_.joinable()) thread_.join();
-  }
-  int published() const { return published_; }
-
- private:
-  std::atomic<int> published_{0};
-  std::thread thread_;
-};
-}  // namespace
 
 TEST_CASE("PostgreSQL stopped mid-stream and restarted: every reading arrives exactly once",
           "[ingest][faults]") {

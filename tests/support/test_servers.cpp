@@ -363,7 +363,7 @@ void PgServer::start() {
   if (running_) return;
   const std::string opts = "-c port=" + std::to_string(port_) +
                            " -c listen_addresses='127.0.0.1' -c unix_socket_directories='" + dir() +
-                           "' -c fsync=off -c max_connections=200";
+                           "' -c fsync=off -c max_connections=" + std::to_string(max_connections_);
   const std::string log = dir() + "/pg_ctl.log";
   const int rc =
       run_command(as_postgres({std::string(kPgBin) + "/pg_ctl", "-D", dir() + "/data", "-l",

@@ -106,6 +106,11 @@ class PgServer {
   void start();  ///< pg_ctl start -w; no-op if running; throws with the logs on failure.
   void stop();   ///< pg_ctl -m fast -w stop; no-op if not running; throws on failure.
   bool running() const { return running_; }
+  /// The server's max_connections (default 200), applied from the next start(): a test that
+  /// exhausts connection slots restarts the server with a small number. The server keeps its
+  /// default superuser_reserved_connections (3), so superusers can still connect when the rest
+  /// are taken.
+  void set_max_connections(int n) { max_connections_ = n; }
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_.path(); }
@@ -121,6 +126,7 @@ class PgServer {
   void pg_ctl_stop(const std::string& mode);
   TempDir dir_;
   int port_;
+  int max_connections_ = 200;
   bool running_ = false;
 };
 
