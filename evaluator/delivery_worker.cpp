@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/log.hpp"
@@ -19,16 +20,32 @@ struct InFlight {
   TimePoint started{};
   std::chrono::steady_clock::time_point started_mono{};
   std::string retry_after;
+  bool head_complete = false;  ///< the last response head seen has ended (its blank line came)
+  std::size_t body_bytes = 0;
+  bool body_cut = false;
   char error[CURL_ERROR_SIZE] = {0};
   ~InFlight() { curl_slist_free_all(headers); }
 };
 
-// Response bodies are not needed: count and discard them so a huge body costs no memory.
-size_t discard_body(char*, size_t size, size_t n, void*) { return size * n; }
+// Response bodies are not needed, the status decides. Drop what comes, and past the limit cut the
+// transfer (returning short makes libcurl fail it with CURLE_WRITE_ERROR and close the
+// connection), so a 10 MB or endless body costs no memory and does not hold the slot.
+size_t discard_body(char*, size_t size, size_t n, void* user) {
+  auto* f = static_cast<InFlight*>(user);
+  f->body_bytes += size * n;
+  if (f->body_bytes > kMaxResponseBodyBytes) {
+    f->body_cut = true;
+    return 0;
+  }
+  return size * n;
+}
 
 size_t capture_header(char* data, size_t size, size_t n, void* user) {
   auto* f = static_cast<InFlight*>(user);
   std::string_view line(data, size * n);
+  // A status line starts a head (a 1xx head is followed by another); the blank line ends it.
+  if (line.rfind("HTTP/", 0) == 0) f->head_complete = false;
+  if (line == "\r\n" || line == "\n") f->head_complete = true;
   constexpr std::string_view kName = "retry-after:";
   if (line.size() > kName.size()) {
     std::string lower(line.substr(0, kName.size()));
@@ -70,6 +87,7 @@ CURL* make_easy(InFlight& f, const DeliveryConfig& cfg) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &f);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, capture_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &f);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f.error);
@@ -79,8 +97,20 @@ CURL* make_easy(InFlight& f, const DeliveryConfig& cfg) {
 
 }  // namespace
 
+TransferOutcome transfer_outcome(bool transfer_ok, bool head_complete, long response_code,
+                                 std::string_view error) {
+  if (response_code > 0 && (transfer_ok || (head_complete && response_code >= 200))) {
+    return {static_cast<int>(response_code), {}};
+  }
+  return {std::nullopt, error.empty() ? std::string("no response") : std::string(error)};
+}
+
 DeliveryWorker::DeliveryWorker(PgPool& pool, DeliveryConfig config, DeliveryMetrics& metrics)
-    : pool_(pool), config_(std::move(config)), metrics_(metrics) {}
+    : pool_(pool), config_(std::move(config)), metrics_(metrics) {
+  // A lease shorter than a send would let another instance claim the row mid-send.
+  config_.lease = std::max(config_.lease, std::chrono::ceil<std::chrono::seconds>(
+                                              config_.total_timeout + std::chrono::seconds{30}));
+}
 
 DeliveryWorker::~DeliveryWorker() { stop(); }
 
@@ -161,11 +191,13 @@ void DeliveryWorker::run() {
       rec.duration_ms = secs * 1000;
       long code = 0;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-      if (m->data.result == CURLE_OK && code > 0) {
-        rec.http_status = static_cast<int>(code);
-      } else {
-        rec.error = f.error[0] ? f.error : curl_easy_strerror(m->data.result);
-      }
+      const bool transfer_ok = m->data.result == CURLE_OK;
+      const std::string transfer_error = transfer_ok  ? std::string()
+                                         : f.error[0] ? f.error
+                                                      : curl_easy_strerror(m->data.result);
+      TransferOutcome got = transfer_outcome(transfer_ok, f.head_complete, code, transfer_error);
+      rec.http_status = got.http_status;
+      rec.error = std::move(got.error);
       rec.verdict = classify_attempt(rec.http_status, rec.attempt, config_.policy);
       if (rec.verdict == AttemptVerdict::retry) {
         rec.retry_in = next_delay(rec.attempt, parse_retry_after(f.retry_after, SysClock::now()),
@@ -182,11 +214,17 @@ void DeliveryWorker::run() {
         // Not recorded: the lease runs out and the delivery is attempted again.
         warn_limited("cannot record delivery attempt", e);
       }
+      // The body's own failure (a timeout or reset after the head) does not change the outcome,
+      // but an operator may want to see it.
+      const std::string_view body_error =
+          rec.http_status && !f.body_cut ? std::string_view(transfer_error) : std::string_view();
       log::info("delivery attempt", {{"delivery_id", f.delivery.id},
                                      {"target", f.delivery.target},
                                      {"attempt", rec.attempt},
                                      {"status", rec.http_status ? *rec.http_status : 0},
                                      {"error", rec.error},
+                                     {"body_bytes", f.body_bytes},
+                                     {"body_error", body_error},
                                      {"outcome", outcome}});
       curl_multi_remove_handle(multi, easy);
       curl_easy_cleanup(easy);

@@ -1,13 +1,19 @@
 #pragma once
 /// DeliveryWorker: drains the outbox. One thread drives libcurl's multi interface: it claims due
 /// rows (DeliveryOutbox), sends up to `max_in_flight` requests concurrently (connect timeout 2 s,
-/// total 5 s, redirects not followed), and records each attempt's outcome with the RetryPolicy's
-/// verdict and next time. Evaluation never waits on it, and a slow or dead receiver only grows
-/// the pending backlog. Pending rows survive restarts (they are rows).
+/// total `total_timeout`, STE_DELIVERY_TIMEOUT_MS, default 5 s; redirects not followed), and
+/// records each attempt's outcome with the RetryPolicy's verdict and next time. Evaluation never
+/// waits on it, and a slow or dead receiver only grows the pending backlog. Response bodies are
+/// read up to kMaxResponseBodyBytes and dropped, then the transfer is cut: a huge or endless body
+/// costs neither memory nor the timeout. Pending rows survive restarts (they are rows).
 /// Thread-safety: start()/stop() from the owner; everything else runs on the worker thread.
 #include <atomic>
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <random>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/pg_pool.hpp"
@@ -23,9 +29,27 @@ struct DeliveryConfig {
   int max_in_flight = 32;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds total_timeout{5000};
-  std::chrono::seconds lease{60};  ///< longer than any send can take
+  std::chrono::seconds lease{60};  ///< raised by the worker to outlast total_timeout
   std::chrono::milliseconds idle_poll{250};
 };
+
+/// Bytes of a response body read (and dropped) before the transfer is cut. Enough for any
+/// ordinary answer, so its connection stays reusable; a larger body is not worth reading.
+inline constexpr std::size_t kMaxResponseBodyBytes = 64 * 1024;
+
+/// What one finished transfer records: the HTTP status, or, when there is none, the error.
+struct TransferOutcome {
+  std::optional<int> http_status;
+  std::string error;  ///< empty when http_status is set
+};
+
+/// Pure. `transfer_ok`: libcurl finished without error; `head_complete`: the last response head
+/// arrived up to its blank line; `response_code`: libcurl's (0 = none); `error`: libcurl's
+/// message. A complete final (>= 200) head decides the attempt by its status even when the body
+/// then failed (cut at kMaxResponseBodyBytes, timed out, connection reset): the receiver has
+/// answered, and retrying a 2xx would send an accepted alert again.
+TransferOutcome transfer_outcome(bool transfer_ok, bool head_complete, long response_code,
+                                 std::string_view error);
 
 class DeliveryWorker {
  public:
