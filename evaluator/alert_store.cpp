@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/pg_transaction.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/cooldown_gate.hpp"
 
@@ -13,32 +14,12 @@ std::optional<std::string> opt_number(const std::optional<double>& v) {
   return fmt::format("{}", *v);
 }
 
-class Transaction {
- public:
-  explicit Transaction(PgConnection& db) : db_(db) { db_.exec("BEGIN"); }
-  ~Transaction() {
-    if (!done_) {
-      try {
-        db_.exec("ROLLBACK");
-      } catch (const PgError&) {
-      }
-    }
-  }
-  void commit() {
-    db_.exec("COMMIT");
-    done_ = true;
-  }
-
- private:
-  PgConnection& db_;
-  bool done_ = false;
-};
 }  // namespace
 
 StoreResult store_alert(PgConnection& db, const Rule& rule, const Tuple& tuple,
                         const Firing& firing, const std::vector<DeliveryTarget>& targets) {
   const std::string device_id = std::to_string(tuple.device_id);
-  Transaction tx(db);
+  PgTransaction tx(db);
   // Serialises every evaluator instance deciding for this rule and device; released at commit.
   db.exec("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))",
           {rule.id, device_id});

@@ -138,6 +138,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   DeliveryConfig delivery_cfg;
   delivery_cfg.defaults = defaults;
   delivery_cfg.policy.max_attempts = cfg.delivery_max_attempts;
+  delivery_cfg.total_timeout = std::chrono::milliseconds{cfg.delivery_timeout_ms};
   DeliveryWorker deliveries(pool, delivery_cfg, delivery_metrics);
 
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
@@ -150,7 +151,13 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     }
     return {};
   });
-  api::ApiServer api(http.server(), pool, cfg.admin_api_key);
+  SystemClock api_clock;
+  api::ApiLimits api_limits;
+  api_limits.max_body_bytes = static_cast<std::size_t>(cfg.api_max_body_bytes);
+  api_limits.max_rules_per_tenant = cfg.max_rules_per_tenant;
+  api_limits.rate.per_second = cfg.api_rate_per_second;
+  api_limits.rate.burst = cfg.api_rate_burst;
+  api::ApiServer api(http.server(), pool, cfg.admin_api_key, api_limits, api_clock);
   http.start();
 
   std::atomic<bool> stopping{false};

@@ -25,7 +25,12 @@ struct EvaluatorConfig {
   std::string workflow_url;
   std::string workflow_secret;
   std::string admin_api_key;
+  int api_max_body_bytes = 1024 * 1024;
+  int max_rules_per_tenant = 1000;
+  double api_rate_per_second = 50;  ///< per API key (and per address for 401s); 0 = no limit
+  double api_rate_burst = 100;
   int delivery_max_attempts = 8;
+  int delivery_timeout_ms = 5000;  ///< total per webhook request, connecting included
 };
 
 int run_evaluator(const EvaluatorConfig& config);

@@ -37,9 +37,35 @@ int main(int argc, char** argv) {
       ->envname("STE_DELIVERY_MAX_ATTEMPTS")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  app.add_option("--delivery-timeout-ms", cfg.delivery_timeout_ms,
+                 "Total time one webhook request may take, connecting included")
+      ->envname("STE_DELIVERY_TIMEOUT_MS")
+      ->check(CLI::Range(100, 60000))
+      ->capture_default_str();
   app.add_option("--admin-api-key", cfg.admin_api_key,
                  "Admin API key (unset = admin endpoints disabled)")
       ->envname("STE_ADMIN_API_KEY");
+  app.add_option("--api-max-body-bytes", cfg.api_max_body_bytes,
+                 "Largest accepted API request body (larger: 413)")
+      ->envname("STE_API_MAX_BODY_BYTES")
+      ->check(CLI::Range(1024, 64 * 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--max-rules-per-tenant", cfg.max_rules_per_tenant,
+                 "Rules one tenant may have (creating more: 409)")
+      ->envname("STE_MAX_RULES_PER_TENANT")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--api-rate-per-second", cfg.api_rate_per_second,
+                 "API requests per second per key, and per address for requests answered 401 "
+                 "(over: 429 with Retry-After; 0 = no limit)")
+      ->envname("STE_API_RATE_PER_SECOND")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--api-rate-burst", cfg.api_rate_burst,
+                 "API requests allowed at once before the per-second rate applies")
+      ->envname("STE_API_RATE_BURST")
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -40,7 +40,7 @@ httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler);
 
 /// Registers the resource handlers (one function per resource file).
 void register_alert_routes(httplib::Server& s, PgPool& pool);
-void register_rule_routes(httplib::Server& s, PgPool& pool);
+void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant);
 void register_device_routes(httplib::Server& s, PgPool& pool);
 void register_integration_routes(httplib::Server& s, PgPool& pool);
 void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);

@@ -1,5 +1,7 @@
 #include "evaluator/api/api_server.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/api_key.hpp"
@@ -96,19 +98,69 @@ httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler) {
   };
 }
 
-ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key)
-    : pool_(pool), admin_key_(std::move(admin_key)) {
-  server.set_payload_max_length(kMaxBodyBytes);
+namespace {
+bool rate_limited_path(const std::string& path) {
+  return path.rfind("/api/", 0) == 0 || path.rfind("/admin/", 0) == 0;
+}
+
+void too_many_requests(httplib::Response& res, std::chrono::seconds retry_after,
+                       const std::string& why) {
+  res.set_header("Retry-After", std::to_string(retry_after.count()));
+  send_error(res,
+             {429, "rate_limited", fmt::format("{}; retry after {} s", why, retry_after.count())});
+}
+}  // namespace
+
+httplib::Server::HandlerResponse ApiServer::limit_rate(const httplib::Request& req,
+                                                       httplib::Response& res) {
+  using HR = httplib::Server::HandlerResponse;
+  if (!rate_limited_path(req.path)) return HR::Unhandled;
+  const TimePoint now = clock_.now();
+  if (unauthorized_per_address_.exhausted(req.remote_addr, now)) {
+    too_many_requests(res, std::chrono::seconds{1},
+                      "too many requests with a missing or invalid API key from this address");
+    return HR::Handled;
+  }
+  const std::string key = request_api_key(req);
+  if (key.empty()) return HR::Unhandled;  // answered 401, and counted per address below
+  // The bucket is named by the key's hash: the limiter never holds a key itself.
+  const RateDecision d = per_key_.take(sha256_hex(key), now);
+  if (d.allowed) return HR::Unhandled;
+  too_many_requests(
+      res, d.retry_after,
+      fmt::format("more than {} requests per second with this API key", limits_.rate.per_second));
+  return HR::Handled;
+}
+
+ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
+                     const Clock& clock)
+    : pool_(pool),
+      admin_key_(std::move(admin_key)),
+      limits_(limits),
+      clock_(clock),
+      per_key_(limits.rate),
+      unauthorized_per_address_(limits.rate) {
+  server.set_payload_max_length(limits_.max_body_bytes);
+  server.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { return limit_rate(req, res); });
+  server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 401 && rate_limited_path(req.path)) {
+      unauthorized_per_address_.take(req.remote_addr, clock_.now());
+    }
+  });
   // Every error, including those cpp-httplib produces itself (unknown route 404, body over the
   // limit 413), leaves in the API's error format.
-  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     switch (res.status) {
       case 404:
         send_error(res, not_found("no route for " + req.method + " " + req.path));
         break;
       case 413:
-        send_error(res, {413, "too_large", "request body is larger than 1 MiB"});
+        send_error(res,
+                   {413, "too_large",
+                    fmt::format("request body is larger than {} bytes (STE_API_MAX_BODY_BYTES)",
+                                limits_.max_body_bytes)});
         break;
       case 405:
         send_error(res, {405, "method_not_allowed", "method not allowed"});
@@ -119,7 +171,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
     }
   });
   register_alert_routes(server, pool_);
-  register_rule_routes(server, pool_);
+  register_rule_routes(server, pool_, limits_.max_rules_per_tenant);
   register_device_routes(server, pool_);
   register_integration_routes(server, pool_);
   register_tenant_routes(server, pool_, admin_key_);

@@ -1,6 +1,8 @@
 // /api/devices and /api/devices/{device}/readings (raw rows or one-minute buckets).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
@@ -11,17 +13,29 @@ namespace ste::api {
 namespace {
 constexpr int kDefaultReadings = 1000;
 constexpr int kMaxReadings = 10000;  // bounded result size
+constexpr int kDefaultDevices = 1000;
+constexpr int kMaxDevices = 10000;
+constexpr std::size_t kMaxDeviceKey = 128;
 
-void list_devices(const httplib::Request&, httplib::Response& res, const Tenant& t,
+void list_devices(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                   PgConnection& db) {
+  if (auto e = unknown_query_param(req, {"limit", "cursor"})) return send_error(res, *e);
+  auto limit = parse_limit(query_param(req, "limit"), kDefaultDevices, kMaxDevices);
+  if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
+  // The cursor is the last device key of the previous page (keys are unique per tenant).
+  const std::string after = query_param(req, "cursor").value_or("");
+  if (after.size() > kMaxDeviceKey)
+    return send_error(res, invalid_field("cursor must be a device key from next_cursor"));
+  const int page = std::get<int>(limit);
   auto r = db.exec(
       "SELECT device_key, (extract(epoch FROM created_at) * 1000000)::bigint, "
       "(extract(epoch FROM last_seen_at) * 1000000)::bigint FROM devices WHERE tenant_id = $1 "
-      "ORDER BY device_key",
-      {std::to_string(t.id)});
+      "AND device_key > $2 ORDER BY device_key LIMIT $3",
+      {std::to_string(t.id), after, std::to_string(page + 1)});
+  const int shown = std::min(r.rows(), page);
   JsonWriter w;
   w.begin_object().key("devices").begin_array();
-  for (int i = 0; i < r.rows(); ++i) {
+  for (int i = 0; i < shown; ++i) {
     w.begin_object()
         .field("device", r.text(i, 0))
         .field("created_at", format_rfc3339_ms(from_epoch_us(r.int64(i, 1))));
@@ -29,7 +43,9 @@ void list_devices(const httplib::Request&, httplib::Response& res, const Tenant&
     r.is_null(i, 2) ? w.null() : w.value(format_rfc3339_ms(from_epoch_us(r.int64(i, 2))));
     w.end_object();
   }
-  w.end_array().end_object();
+  w.end_array().key("next_cursor");
+  r.rows() > page ? w.value(std::string(r.text(shown - 1, 0))) : w.null();
+  w.end_object();
   send_json(res, 200, w.take());
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/json_writer.hpp"
+#include "common/pg_transaction.hpp"
 #include "evaluator/api/api_handlers.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
@@ -60,7 +61,7 @@ void rule_not_found(httplib::Response& res, const std::string& id) {
 }
 }  // namespace
 
-void register_rule_routes(httplib::Server& s, PgPool& pool) {
+void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant) {
   s.Get("/api/rules",
         tenant_endpoint(pool, [](const auto&, auto& res, const Tenant& t, PgConnection& db) {
           auto r = db.exec(
@@ -76,17 +77,31 @@ void register_rule_routes(httplib::Server& s, PgPool& pool) {
 
   s.Post(
       "/api/rules",
-      tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+      tenant_endpoint(pool, [max_rules_per_tenant](const auto& req, auto& res, const Tenant& t,
+                                                   PgConnection& db) {
         auto parsed = parse_rule_body(req.body);
         if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
         auto params = rule_params(std::get<RuleInput>(parsed));
         params.insert(params.begin(), std::to_string(t.id));
+        // The tenant row's lock serialises concurrent creates, so the count cannot be overtaken.
+        PgTransaction tx(db);
+        db.exec("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", {std::to_string(t.id)});
+        const auto existing =
+            db.exec("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", {std::to_string(t.id)})
+                .int64(0, 0);
+        if (existing >= max_rules_per_tenant) {
+          return send_error(res, {409, "limit_reached",
+                                  fmt::format("the tenant already has {} rules, the most allowed "
+                                              "(STE_MAX_RULES_PER_TENANT); delete one first",
+                                              existing)});
+        }
         auto r = db.exec(
             fmt::format("INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, "
                         "threshold, window_minutes, cooldown_minutes, severity, enabled) "
                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {}",
                         kRuleColumns),
             params);
+        tx.commit();
         send_json(res, 201, rule_json(r));
       }));
 

@@ -3,6 +3,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/api_client.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
 
 using namespace ste;
@@ -12,46 +13,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kAdminKey = "admin-key-for-tests";
-
-struct Api {
-  explicit Api(int port) : client("127.0.0.1", port) { client.set_read_timeout(10); }
-  httplib::Result get(const std::string& path, const std::string& key) {
-    return client.Get(path.c_str(), {{"X-API-Key", key}});
-  }
-  httplib::Result post(const std::string& path, const std::string& key, const std::string& body) {
-    return client.Post(path.c_str(), {{"X-API-Key", key}}, body, "application/json");
-  }
-  httplib::Result put(const std::string& path, const std::string& key, const std::string& body) {
-    return client.Put(path.c_str(), {{"X-API-Key", key}}, body, "application/json");
-  }
-  httplib::Result del(const std::string& path, const std::string& key) {
-    return client.Delete(path.c_str(), {{"X-API-Key", key}});
-  }
-  httplib::Client client;
-};
-
-/// Parsed JSON body of a response (owning parser + element).
-struct Json {
-  explicit Json(const std::string& body) : text(body) {
-    REQUIRE(parser.parse(text).get(doc) == simdjson::SUCCESS);
-  }
-  simdjson::dom::element operator[](const char* k) const { return doc[k]; }
-  std::string text;
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-};
-
-void check_error(const httplib::Result& r, int status, const std::string& code,
-                 const std::string& message_part) {
-  REQUIRE(r);
-  INFO(r->body);
-  CHECK(r->status == status);
-  CHECK(r->get_header_value("Content-Type") == "application/json");
-  Json j(r->body);
-  CHECK(std::string_view(j["error"]["code"]) == code);
-  CHECK(std::string(std::string_view(j["error"]["message"])).find(message_part) !=
-        std::string::npos);
-}
 
 constexpr const char* kRuleBody =
     R"({"name":"hot","metric":"temperature","condition":"above_threshold","threshold":80,"cooldown_minutes":0})";
@@ -183,7 +144,7 @@ TEST_CASE("Every error status comes with a message that names the problem", "[ap
   check_error(api.get("/api/alerts?cursor=garbage", key), 422, "invalid_field", "cursor");
   check_error(api.get("/api/alerts?since=yesterday", key), 422, "invalid_field", "since");
   check_error(api.post("/api/rules", key, std::string(1024 * 1024 + 10, ' ')), 413, "too_large",
-              "1 MiB");
+              "STE_API_MAX_BODY_BYTES");
   httplib::Client admin("127.0.0.1", p.evaluators["a"].port);
   check_error(admin.Post("/admin/tenants", {{"X-API-Key", kAdminKey}}, R"({"slug":"acme"})",
                          "application/json"),

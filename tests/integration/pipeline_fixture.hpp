@@ -95,6 +95,9 @@ struct Pipeline {
                      {"STE_DATABASE_URL", db_url},
                      {"STE_HTTP_ADDR", fmt::format("127.0.0.1:{}", e.port)},
                      {"STE_DB_POOL_SIZE", "4"},
+                     // Tests poll the API faster than a client should; the rate limit has its
+                     // own test (security_test) with explicit settings.
+                     {"STE_API_RATE_PER_SECOND", "0"},
                      {"STE_LOG_LEVEL", "info"}};
     for (const auto& [k, v] : extra) env[k] = v;
     e.proc = std::make_unique<Process>(std::vector<std::string>{STE_EVALUATOR_BIN}, e.log, env);
