@@ -331,6 +331,17 @@ std::vector<double> attempt_durations_ms(Pipeline& p, const std::string& target)
   return out;
 }
 
+/// One threshold rule (temperature above 80) whose alerts go to `hub_url` and `workflow_url`;
+/// the ingester and evaluator "a" (with `extra` settings) running.
+void start_alerting(Pipeline& p, const std::string& hub_url, const std::string& workflow_url,
+                    Process::Env extra = {}) {
+  p.add_rule("above_threshold", 80, "temperature");
+  p.start_ingester();
+  extra["STE_NOTIFICATION_HUB_URL"] = hub_url;
+  extra["STE_WORKFLOW_ENGINE_URL"] = workflow_url;
+  p.start_evaluator("a", extra);
+}
+
 /// The evaluator process is alive and answers /healthz.
 bool evaluator_up(Pipeline& p, const std::string& name) {
   auto& e = p.evaluators.at(name);
@@ -350,11 +361,8 @@ TEST_CASE(
   RawReceiver hub([](RawReceiver::Conn& c) { answer_huge(c, 200); });
   RawReceiver workflow([](RawReceiver::Conn& c) { answer_huge(c, 500); });
   Pipeline p;
-  p.add_rule("above_threshold", 80, "temperature");
-  p.start_ingester();
-  p.start_evaluator("a", {{"STE_NOTIFICATION_HUB_URL", hub.base_url()},
-                          {"STE_WORKFLOW_ENGINE_URL", workflow.base_url() + "/wf"},
-                          {"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
+  start_alerting(p, hub.base_url(), workflow.base_url() + "/wf",
+                 {{"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
   p.publish("sensors.acme.boiler-7", now_reading("temperature", 93.2));
 
   REQUIRE(eventually([&] { return deliveries_with(p, "status <> 'pending'") == 2; }, 30s));
@@ -392,11 +400,7 @@ TEST_CASE(
   RawReceiver hub([](RawReceiver::Conn& c) { answer_endless_headers(c); });
   HealthyReceiver workflow;
   Pipeline p;
-  p.add_rule("above_threshold", 80, "temperature");
-  p.start_ingester();
-  p.start_evaluator("a", {{"STE_NOTIFICATION_HUB_URL", hub.base_url()},
-                          {"STE_WORKFLOW_ENGINE_URL", workflow.url("/wf")},
-                          {"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
+  start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
   p.publish("sensors.acme.boiler-7", now_reading("temperature", 93.2));
 
   REQUIRE(eventually([&] { return deliveries_with(p, "status <> 'pending'") == 2; }, 30s));
@@ -419,11 +423,7 @@ TEST_CASE("A target that redirects to itself is asked once and fails with its 30
   RawReceiver hub([](RawReceiver::Conn& c) { answer_redirect_to_self(c); });
   HealthyReceiver workflow;
   Pipeline p;
-  p.add_rule("above_threshold", 80, "temperature");
-  p.start_ingester();
-  p.start_evaluator("a", {{"STE_NOTIFICATION_HUB_URL", hub.base_url()},
-                          {"STE_WORKFLOW_ENGINE_URL", workflow.url("/wf")},
-                          {"STE_DELIVERY_MAX_ATTEMPTS", "3"}});
+  start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_MAX_ATTEMPTS", "3"}});
   p.publish("sensors.acme.boiler-7", now_reading("temperature", 93.2));
 
   REQUIRE(eventually([&] { return deliveries_with(p, "status <> 'pending'") == 2; }, 30s));
@@ -450,12 +450,8 @@ TEST_CASE(
   RawReceiver hub([](RawReceiver::Conn& c) { answer_one_byte_a_second(c); });
   RawReceiver workflow([](RawReceiver::Conn& c) { answer_body_one_byte_a_second(c); });
   Pipeline p;
-  p.add_rule("above_threshold", 80, "temperature");
-  p.start_ingester();
-  p.start_evaluator("a", {{"STE_NOTIFICATION_HUB_URL", hub.base_url()},
-                          {"STE_WORKFLOW_ENGINE_URL", workflow.base_url() + "/wf"},
-                          {"STE_DELIVERY_TIMEOUT_MS", "2000"},
-                          {"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
+  start_alerting(p, hub.base_url(), workflow.base_url() + "/wf",
+                 {{"STE_DELIVERY_TIMEOUT_MS", "2000"}, {"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
   p.publish("sensors.acme.boiler-7", now_reading("temperature", 93.2));
 
   // Two 2 s attempts and a backoff of at most 1 s between them.
@@ -508,11 +504,7 @@ TEST_CASE(
   });
   HealthyReceiver workflow;
   Pipeline p;
-  p.add_rule("above_threshold", 80, "temperature");
-  p.start_ingester();
-  p.start_evaluator("a", {{"STE_NOTIFICATION_HUB_URL", hub.base_url()},
-                          {"STE_WORKFLOW_ENGINE_URL", workflow.url("/wf")},
-                          {"STE_DELIVERY_TIMEOUT_MS", "30000"}});
+  start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_TIMEOUT_MS", "30000"}});
 
   constexpr int kAlertsPerWave = 6;
   constexpr int kOtherReadings = 100;
