@@ -157,7 +157,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   api_limits.max_rules_per_tenant = cfg.max_rules_per_tenant;
   api_limits.rate.per_second = cfg.api_rate_per_second;
   api_limits.rate.burst = cfg.api_rate_burst;
-  api::ApiServer api(http.server(), pool, cfg.admin_api_key, api_limits, api_clock);
+  api::ApiServer api(http.server(), pool, cfg.admin_api_key, api_limits, api_clock, *registry);
   http.start();
 
   std::atomic<bool> stopping{false};

@@ -103,6 +103,14 @@ bool rate_limited_path(const std::string& path) {
   return path.rfind("/api/", 0) == 0 || path.rfind("/admin/", 0) == 0;
 }
 
+prometheus::Counter& rate_limited_counter(prometheus::Registry& r, const std::string& by) {
+  return prometheus::BuildCounter()
+      .Name("ste_api_rate_limited_total")
+      .Help("API requests answered 429: over the per-key rate, or too many 401s from an address")
+      .Register(r)
+      .Add({{"by", by}});
+}
+
 void too_many_requests(httplib::Response& res, std::chrono::seconds retry_after,
                        const std::string& why) {
   res.set_header("Retry-After", std::to_string(retry_after.count()));
@@ -117,6 +125,7 @@ httplib::Server::HandlerResponse ApiServer::limit_rate(const httplib::Request& r
   if (!rate_limited_path(req.path)) return HR::Unhandled;
   const TimePoint now = clock_.now();
   if (unauthorized_per_address_.exhausted(req.remote_addr, now)) {
+    limited_by_address_.Increment();
     too_many_requests(res, std::chrono::seconds{1},
                       "too many requests with a missing or invalid API key from this address");
     return HR::Handled;
@@ -126,6 +135,7 @@ httplib::Server::HandlerResponse ApiServer::limit_rate(const httplib::Request& r
   // The bucket is named by the key's hash: the limiter never holds a key itself.
   const RateDecision d = per_key_.take(sha256_hex(key), now);
   if (d.allowed) return HR::Unhandled;
+  limited_by_key_.Increment();
   too_many_requests(
       res, d.retry_after,
       fmt::format("more than {} requests per second with this API key", limits_.rate.per_second));
@@ -133,13 +143,15 @@ httplib::Server::HandlerResponse ApiServer::limit_rate(const httplib::Request& r
 }
 
 ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
-                     const Clock& clock)
+                     const Clock& clock, prometheus::Registry& registry)
     : pool_(pool),
       admin_key_(std::move(admin_key)),
       limits_(limits),
       clock_(clock),
       per_key_(limits.rate),
-      unauthorized_per_address_(limits.rate) {
+      unauthorized_per_address_(limits.rate),
+      limited_by_key_(rate_limited_counter(registry, "key")),
+      limited_by_address_(rate_limited_counter(registry, "address")) {
   server.set_payload_max_length(limits_.max_body_bytes);
   server.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { return limit_rate(req, res); });

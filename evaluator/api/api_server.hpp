@@ -7,6 +7,8 @@
 /// bodies and 429s. Tenant scoping is in the SQL of every query.
 /// Handlers run on cpp-httplib's threads, each taking a connection from the shared PgPool.
 #include <httplib.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 
 #include <string>
 #include <vector>
@@ -35,9 +37,10 @@ struct ApiLimits {
 
 class ApiServer {
  public:
-  /// `admin_key` empty = /admin/* answers 404 (disabled). `clock` drives the rate limits.
+  /// `admin_key` empty = /admin/* answers 404 (disabled). `clock` drives the rate limits;
+  /// `registry` gets `ste_api_rate_limited_total{by="key"|"address"}` (429s answered).
   ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
-            const Clock& clock);
+            const Clock& clock, prometheus::Registry& registry);
 
  private:
   /// 429 with Retry-After when the caller is over its budget; Unhandled otherwise.
@@ -49,6 +52,8 @@ class ApiServer {
   const Clock& clock_;
   RequestRateLimiter per_key_;
   RequestRateLimiter unauthorized_per_address_;
+  prometheus::Counter& limited_by_key_;
+  prometheus::Counter& limited_by_address_;
 };
 
 }  // namespace ste::api

@@ -55,6 +55,7 @@ TEST_CASE("Over its budget a key gets 429 with Retry-After while other keys are 
   check_error(refused, 429, "rate_limited", "requests per second with this API key");
   CHECK(refused->get_header_value("Retry-After") == "1");
   CHECK(api.get("/api/rules", other_key)->status == 200);
+  CHECK(p.evaluator_metric("a", "ste_api_rate_limited_total{by=\"key\"}") == 1);
   // Tokens come back at one per second: the same key is served again.
   CHECK(eventually([&] { return api.get("/api/rules", p.api_key)->status == 200; }, 5s, 250ms));
   // Health, readiness and metrics are for operators and are never rate-limited.
@@ -75,6 +76,7 @@ TEST_CASE("Guessing keys from one address is throttled after a burst of 401s",
   CHECK(refused->get_header_value("Retry-After") == "1");
   // Requests without any key count the same way.
   check_error(api.client.Get("/api/alerts"), 429, "rate_limited", "this address");
+  CHECK(p.evaluator_metric("a", "ste_api_rate_limited_total{by=\"address\"}") == 2);
   CHECK(eventually([&] { return api.get("/api/rules", p.api_key)->status == 200; }, 5s, 250ms));
 }
 
