@@ -12,7 +12,7 @@ namespace {
 constexpr const char* kClaimSql = R"SQL(
 WITH due AS (
   SELECT id FROM deliveries
-  WHERE status = 'pending' AND next_attempt_at <= now()
+  WHERE status = 'pending' AND next_attempt_at <= now() AND url <> ALL ($3::text[])
   ORDER BY next_attempt_at
   LIMIT $1
   FOR UPDATE SKIP LOCKED
@@ -63,8 +63,12 @@ std::string_view verdict_name(AttemptVerdict v) {
 
 std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
                                               std::chrono::seconds lease,
-                                              const TargetDefaults& defaults) {
-  auto r = db.exec(kClaimSql, {std::to_string(limit), std::to_string(lease.count())});
+                                              const TargetDefaults& defaults,
+                                              const std::vector<std::string>& skip_urls) {
+  PgArrayBuilder skip;
+  for (const auto& u : skip_urls) skip.add(std::string_view{u});
+  auto r =
+      db.exec(kClaimSql, {std::to_string(limit), std::to_string(lease.count()), skip.finish()});
   std::vector<ClaimedDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {

@@ -49,9 +49,11 @@ struct Backlog {
   double oldest_pending_seconds = 0;
 };
 
+/// Leases up to `limit` due rows, oldest first, skipping rows whose URL is in `skip_urls`.
 std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
                                               std::chrono::seconds lease,
-                                              const TargetDefaults& defaults);
+                                              const TargetDefaults& defaults,
+                                              const std::vector<std::string>& skip_urls = {});
 void record_attempt(PgConnection& db, const ClaimedDelivery& d, const AttemptRecord& a);
 Backlog delivery_backlog(PgConnection& db);
 

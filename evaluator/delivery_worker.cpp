@@ -105,6 +105,15 @@ TransferOutcome transfer_outcome(bool transfer_ok, bool head_complete, long resp
   return {std::nullopt, error.empty() ? std::string("no response") : std::string(error)};
 }
 
+std::vector<std::string> saturated_urls(const std::map<std::string, int>& in_flight_per_url,
+                                        int per_url_cap) {
+  std::vector<std::string> out;
+  for (const auto& [url, n] : in_flight_per_url) {
+    if (n >= per_url_cap) out.push_back(url);
+  }
+  return out;
+}
+
 DeliveryWorker::DeliveryWorker(PgPool& pool, DeliveryConfig config, DeliveryMetrics& metrics)
     : pool_(pool), config_(std::move(config)), metrics_(metrics) {
   // A lease shorter than a send would let another instance claim the row mid-send.
@@ -126,6 +135,7 @@ void DeliveryWorker::stop() {
 void DeliveryWorker::run() {
   CURLM* multi = curl_multi_init();
   std::map<CURL*, std::unique_ptr<InFlight>> in_flight;
+  std::map<std::string, int> in_flight_per_url;
   std::mt19937_64 rng{std::random_device{}()};
   auto next_claim = std::chrono::steady_clock::now();
   auto next_backlog = std::chrono::steady_clock::now();
@@ -144,7 +154,11 @@ void DeliveryWorker::run() {
     if (!stopping_ && room > 0 && mono >= next_claim) {
       try {
         auto db = pool_.acquire();
-        auto claimed = claim_deliveries(*db, room, config_.lease, config_.defaults);
+        // One claim takes at most a URL's cap, and skips URLs at their cap: a target that
+        // hangs holds at most 2 x cap - 1 slots, whatever its backlog.
+        auto claimed = claim_deliveries(
+            *db, std::min(room, config_.max_in_flight_per_url), config_.lease, config_.defaults,
+            saturated_urls(in_flight_per_url, config_.max_in_flight_per_url));
         if (claimed.empty()) next_claim = mono + config_.idle_poll;
         for (auto& d : claimed) {
           auto f = std::make_unique<InFlight>();
@@ -155,6 +169,7 @@ void DeliveryWorker::run() {
           CURL* easy = make_easy(*f, config_);
           if (!easy) continue;  // lease expires; retried later
           curl_multi_add_handle(multi, easy);
+          ++in_flight_per_url[f->delivery.url];
           in_flight.emplace(easy, std::move(f));
         }
       } catch (const std::exception& e) {
@@ -228,6 +243,7 @@ void DeliveryWorker::run() {
                                      {"outcome", outcome}});
       curl_multi_remove_handle(multi, easy);
       curl_easy_cleanup(easy);
+      if (--in_flight_per_url[f.delivery.url] == 0) in_flight_per_url.erase(f.delivery.url);
       in_flight.erase(it);
     }
     curl_multi_poll(multi, nullptr, 0, in_flight.empty() ? 100 : 50, nullptr);

@@ -1,6 +1,8 @@
 #pragma once
 /// DeliveryWorker: drains the outbox. One thread drives libcurl's multi interface: it claims due
-/// rows (DeliveryOutbox), sends up to `max_in_flight` requests concurrently (connect timeout 2 s,
+/// rows (DeliveryOutbox), sends up to `max_in_flight` requests concurrently, at most
+/// `max_in_flight_per_url` of them to one URL, so a target that hangs cannot take every slot
+/// from the others (connect timeout 2 s,
 /// total `total_timeout`, STE_DELIVERY_TIMEOUT_MS, default 5 s; redirects not followed), and
 /// records each attempt's outcome with the RetryPolicy's verdict and next time. Evaluation never
 /// waits on it, and a slow or dead receiver only grows the pending backlog. Response bodies are
@@ -9,12 +11,14 @@
 /// Thread-safety: start()/stop() from the owner; everything else runs on the worker thread.
 #include <atomic>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/pg_pool.hpp"
 #include "evaluator/delivery_metrics.hpp"
@@ -27,11 +31,17 @@ struct DeliveryConfig {
   TargetDefaults defaults;
   RetryPolicy policy;
   int max_in_flight = 32;
+  int max_in_flight_per_url = 8;  ///< a hanging target holds at most this many slots
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds total_timeout{5000};
   std::chrono::seconds lease{60};  ///< raised by the worker to outlast total_timeout
   std::chrono::milliseconds idle_poll{250};
 };
+
+/// Pure. The URLs that already have `per_url_cap` requests in flight (`in_flight_per_url` maps a
+/// URL to its count): the next claim skips their rows, which wait in the outbox meanwhile.
+std::vector<std::string> saturated_urls(const std::map<std::string, int>& in_flight_per_url,
+                                        int per_url_cap);
 
 /// Bytes of a response body read (and dropped) before the transfer is cut. Enough for any
 /// ordinary answer, so its connection stays reusable; a larger body is not worth reading.

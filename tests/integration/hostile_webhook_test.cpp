@@ -550,3 +550,34 @@ TEST_CASE(
         1);
   CHECK(evaluator_up(p, "a"));
 }
+
+TEST_CASE(
+    "A hub that hangs on 40 deliveries holds only its share of the slots: the Workflow Engine's "
+    "40 go out at once",
+    "[delivery][faults]") {
+  RawReceiver hub([](RawReceiver::Conn& c) { answer_one_byte_a_second(c); });
+  HealthyReceiver workflow;
+  Pipeline p;
+  start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_TIMEOUT_MS", "30000"}});
+  // More hanging hub deliveries than the worker's 32 slots: without a per-URL cap they would
+  // take every slot and the Workflow Engine's deliveries would wait 30 s per round.
+  constexpr int kAlerts = 40;
+  for (int d = 0; d < kAlerts; ++d) {
+    p.publish(fmt::format("sensors.acme.dev{}", d), now_reading("temperature", 90 + d));
+  }
+  int hub_peak = 0;
+  const bool all_sent = eventually(
+      [&] {
+        hub_peak = std::max(hub_peak, hub.open_connections());
+        return workflow.count() >= static_cast<size_t>(kAlerts);
+      },
+      20s, 50ms);
+  INFO("workflow deliveries " << workflow.count() << ", hub peak " << hub_peak);
+  REQUIRE(all_sent);
+  CHECK(workflow.distinct_deliveries() == static_cast<size_t>(kAlerts));
+  // Every hub request is still hanging (30 s each) and they never held more than 2 x 8 - 1.
+  CHECK(deliveries_with(p, "target = 'notification_hub' AND attempts > 0") == 0);
+  CHECK(hub_peak >= 8);
+  CHECK(hub_peak <= 15);
+  CHECK(evaluator_up(p, "a"));
+}

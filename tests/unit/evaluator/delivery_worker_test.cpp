@@ -48,3 +48,15 @@ TEST_CASE("a failure without a message still records an error", "[delivery_worke
   CHECK_FALSE(got.http_status);
   CHECK(got.error == "no response");
 }
+
+TEST_CASE("a URL at its in-flight cap is skipped by the next claim, others are not",
+          "[delivery_worker]") {
+  using ste::eval::saturated_urls;
+  const std::map<std::string, int> in_flight{
+      {"http://hub/api/events", 8}, {"http://wf/hook", 7}, {"http://other/x", 9}};
+  CHECK(saturated_urls(in_flight, 8) ==
+        std::vector<std::string>{"http://hub/api/events", "http://other/x"});
+  CHECK(saturated_urls(in_flight, 10).empty());
+  CHECK(saturated_urls({}, 1).empty());
+  CHECK(saturated_urls(in_flight, 1).size() == 3);
+}
