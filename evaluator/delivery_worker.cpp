@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/log.hpp"
+#include "evaluator/webhook_address_guard.hpp"
 #include "evaluator/webhook_request.hpp"
 
 namespace ste::eval {
@@ -23,6 +24,8 @@ struct InFlight {
   bool head_complete = false;  ///< the last response head seen has ended (its blank line came)
   std::size_t body_bytes = 0;
   bool body_cut = false;
+  bool guard_address = false;   ///< a tenant's own target: only public addresses may be reached
+  std::string refused_address;  ///< why the guard refused to connect (empty: it did not)
   char error[CURL_ERROR_SIZE] = {0};
   ~InFlight() { curl_slist_free_all(headers); }
 };
@@ -61,6 +64,19 @@ size_t capture_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// libcurl asks us for each socket it is about to connect, with the resolved address: the one
+// place where a name that resolves to a private address is still caught.
+curl_socket_t open_guarded_socket(void* user, curlsocktype, curl_sockaddr* a) {
+  auto* f = static_cast<InFlight*>(user);
+  if (f->guard_address) {
+    if (auto why = non_public_address_reason(&a->addr)) {
+      if (f->refused_address.empty()) f->refused_address = *why;
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 WebhookRequest build_request(const ClaimedDelivery& d) {
   if (d.target == "notification_hub")
     return notification_hub_request(d.url, d.credential, d.alert_id, d.alert_json);
@@ -92,6 +108,8 @@ CURL* make_easy(InFlight& f, const DeliveryConfig& cfg) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &f);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f.error);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, &f);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_guarded_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &f);
   return easy;
 }
 
@@ -166,6 +184,9 @@ void DeliveryWorker::run() {
           f->request = build_request(f->delivery);
           f->started = SysClock::now();
           f->started_mono = std::chrono::steady_clock::now();
+          f->guard_address = must_guard_address(f->delivery.url, config_.defaults.hub_url,
+                                                config_.defaults.workflow_url,
+                                                config_.allow_private_tenant_targets);
           CURL* easy = make_easy(*f, config_);
           if (!easy) continue;  // lease expires; retried later
           curl_multi_add_handle(multi, easy);
@@ -214,6 +235,13 @@ void DeliveryWorker::run() {
       rec.http_status = got.http_status;
       rec.error = std::move(got.error);
       rec.verdict = classify_attempt(rec.http_status, rec.attempt, config_.policy);
+      if (!f.refused_address.empty()) {
+        // Not a passing network failure: the URL itself is not allowed, so it is not retried.
+        rec.error = "not sent: " + f.refused_address +
+                    "; a tenant's webhook may only reach public addresses "
+                    "(STE_ALLOW_PRIVATE_TENANT_WEBHOOKS)";
+        rec.verdict = AttemptVerdict::failed;
+      }
       if (rec.verdict == AttemptVerdict::retry) {
         rec.retry_in = next_delay(rec.attempt, parse_retry_after(f.retry_after, SysClock::now()),
                                   config_.policy, rng);

@@ -32,6 +32,8 @@ struct DeliveryConfig {
   RetryPolicy policy;
   int max_in_flight = 32;
   int max_in_flight_per_url = 8;  ///< a hanging target holds at most this many slots
+  /// STE_ALLOW_PRIVATE_TENANT_WEBHOOKS: let a tenant's own URLs reach loopback/private addresses.
+  bool allow_private_tenant_targets = false;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds total_timeout{5000};
   std::chrono::seconds lease{60};  ///< raised by the worker to outlast total_timeout

@@ -139,6 +139,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   delivery_cfg.defaults = defaults;
   delivery_cfg.policy.max_attempts = cfg.delivery_max_attempts;
   delivery_cfg.total_timeout = std::chrono::milliseconds{cfg.delivery_timeout_ms};
+  delivery_cfg.allow_private_tenant_targets = cfg.allow_private_tenant_webhooks;
   DeliveryWorker deliveries(pool, delivery_cfg, delivery_metrics);
 
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {

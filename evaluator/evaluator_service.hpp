@@ -30,7 +30,8 @@ struct EvaluatorConfig {
   double api_rate_per_second = 50;  ///< per API key (and per address for 401s); 0 = no limit
   double api_rate_burst = 100;
   int delivery_max_attempts = 8;
-  int delivery_timeout_ms = 5000;  ///< total per webhook request, connecting included
+  int delivery_timeout_ms = 5000;              ///< total per webhook request, connecting included
+  bool allow_private_tenant_webhooks = false;  ///< tenant URLs may reach non-public addresses
 };
 
 int run_evaluator(const EvaluatorConfig& config);

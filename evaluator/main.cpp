@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
       ->envname("STE_DELIVERY_TIMEOUT_MS")
       ->check(CLI::Range(100, 60000))
       ->capture_default_str();
+  app.add_option("--allow-private-tenant-webhooks", cfg.allow_private_tenant_webhooks,
+                 "Let a tenant's own webhook URLs reach loopback, private and link-local "
+                 "addresses (the STE_* default targets always may)")
+      ->envname("STE_ALLOW_PRIVATE_TENANT_WEBHOOKS")
+      ->capture_default_str();
   app.add_option("--admin-api-key", cfg.admin_api_key,
                  "Admin API key (unset = admin endpoints disabled)")
       ->envname("STE_ADMIN_API_KEY");

@@ -98,6 +98,8 @@ struct Pipeline {
                      // Tests poll the API faster than a client should; the rate limit has its
                      // own test (security_test) with explicit settings.
                      {"STE_API_RATE_PER_SECOND", "0"},
+                     // Test receivers listen on 127.0.0.1; the address guard has its own test.
+                     {"STE_ALLOW_PRIVATE_TENANT_WEBHOOKS", "true"},
                      {"STE_LOG_LEVEL", "info"}};
     for (const auto& [k, v] : extra) env[k] = v;
     e.proc = std::make_unique<Process>(std::vector<std::string>{STE_EVALUATOR_BIN}, e.log, env);

@@ -611,3 +611,57 @@ TEST_CASE("A device credential publishes only its tenant's readings and can read
                     "d.tenant_id WHERE t.slug = 'globex'") == 0);
   CHECK(Pipeline::metric(p.ingester_port, "ste_ingest_messages_total") == 1);
 }
+
+TEST_CASE("A tenant's webhook URL on a private address is never called; the operator's is",
+          "[security][ssrf]") {
+  Pipeline p;
+  EchoingTarget internal, operator_wf;
+  p.add_rule("above_threshold", 80, "temperature");
+  p.start_ingester();
+  p.start_evaluator("a", {{"STE_ALLOW_PRIVATE_TENANT_WEBHOOKS", "false"},
+                          {"STE_WORKFLOW_ENGINE_URL", operator_wf.url("/wf")}});
+  Api api(p.evaluators["a"].port);
+  auto hub_row_where = [&](const std::string& device) {
+    return "target = 'notification_hub' AND alert_id = (SELECT id FROM alerts WHERE device_key = "
+           "'" +
+           device + "')";
+  };
+  // The tenant points its hub at a service on the evaluator's own network: by address, then by
+  // a name that resolves to it.
+  int step = 0;
+  for (const std::string& url :
+       {internal.url("/by-address"),
+        fmt::format("http://localhost:{}/by-name",
+                    internal.url("").substr(internal.url("").rfind(':') + 1))}) {
+    const std::string device = "boiler-" + std::to_string(++step);
+    REQUIRE(api.put("/api/integrations", p.api_key,
+                    fmt::format(R"({{"notification_hub_url":"{}"}})", url))
+                ->status == 200);
+    p.publish("sensors.acme." + device, now_reading("temperature", 95));
+    REQUIRE(eventually(
+        [&] {
+          return query_count(p.db_url,
+                             "SELECT count(*) FROM deliveries WHERE status <> "
+                             "'pending' AND " +
+                                 hub_row_where(device)) == 1;
+        },
+        30s));
+    INFO(url);
+    CHECK(query_scalar(p.db_url, "SELECT status || ' ' || attempts FROM deliveries WHERE " +
+                                     hub_row_where(device)) == "failed 1");
+    const std::string error =
+        query_scalar(p.db_url, "SELECT last_error FROM deliveries WHERE " + hub_row_where(device));
+    CHECK(error.find("is a loopback address") != std::string::npos);
+    CHECK(error.find("STE_ALLOW_PRIVATE_TENANT_WEBHOOKS") != std::string::npos);
+  }
+  CHECK(internal.received() == 0);
+  // The operator's default target on the same loopback network is trusted and delivered to.
+  CHECK(eventually(
+      [&] {
+        return query_count(p.db_url,
+                           "SELECT count(*) FROM deliveries WHERE target = "
+                           "'workflow_engine' AND status = 'delivered'") == 2;
+      },
+      30s));
+  CHECK(operator_wf.received() >= 2);
+}
