@@ -123,10 +123,12 @@ TransferOutcome transfer_outcome(bool transfer_ok, bool head_complete, long resp
   return {std::nullopt, error.empty() ? std::string("no response") : std::string(error)};
 }
 
-std::vector<std::string> saturated_urls(const std::map<std::string, int>& in_flight_per_url,
+std::vector<std::string> saturated_urls(const std::vector<std::string>& in_flight_urls,
                                         int per_url_cap) {
+  std::map<std::string, int> per_url;
+  for (const auto& url : in_flight_urls) ++per_url[url];
   std::vector<std::string> out;
-  for (const auto& [url, n] : in_flight_per_url) {
+  for (const auto& [url, n] : per_url) {
     if (n >= per_url_cap) out.push_back(url);
   }
   return out;
@@ -153,7 +155,13 @@ void DeliveryWorker::stop() {
 void DeliveryWorker::run() {
   CURLM* multi = curl_multi_init();
   std::map<CURL*, std::unique_ptr<InFlight>> in_flight;
-  std::map<std::string, int> in_flight_per_url;
+  // The URLs of the requests in flight (at most max_in_flight), for the per-URL cap.
+  const auto urls_in_flight = [&in_flight] {
+    std::vector<std::string> urls;
+    urls.reserve(in_flight.size());
+    for (const auto& [easy, f] : in_flight) urls.push_back(f->delivery.url);
+    return urls;
+  };
   std::mt19937_64 rng{std::random_device{}()};
   auto next_claim = std::chrono::steady_clock::now();
   auto next_backlog = std::chrono::steady_clock::now();
@@ -176,7 +184,7 @@ void DeliveryWorker::run() {
         // hangs holds at most 2 x cap - 1 slots, whatever its backlog.
         auto claimed = claim_deliveries(
             *db, std::min(room, config_.max_in_flight_per_url), config_.lease, config_.defaults,
-            saturated_urls(in_flight_per_url, config_.max_in_flight_per_url));
+            saturated_urls(urls_in_flight(), config_.max_in_flight_per_url));
         if (claimed.empty()) next_claim = mono + config_.idle_poll;
         for (auto& d : claimed) {
           auto f = std::make_unique<InFlight>();
@@ -190,7 +198,6 @@ void DeliveryWorker::run() {
           CURL* easy = make_easy(*f, config_);
           if (!easy) continue;  // lease expires; retried later
           curl_multi_add_handle(multi, easy);
-          ++in_flight_per_url[f->delivery.url];
           in_flight.emplace(easy, std::move(f));
         }
       } catch (const std::exception& e) {
@@ -271,7 +278,6 @@ void DeliveryWorker::run() {
                                      {"outcome", outcome}});
       curl_multi_remove_handle(multi, easy);
       curl_easy_cleanup(easy);
-      if (--in_flight_per_url[f.delivery.url] == 0) in_flight_per_url.erase(f.delivery.url);
       in_flight.erase(it);
     }
     curl_multi_poll(multi, nullptr, 0, in_flight.empty() ? 100 : 50, nullptr);

@@ -11,7 +11,6 @@
 /// Thread-safety: start()/stop() from the owner; everything else runs on the worker thread.
 #include <atomic>
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -40,9 +39,10 @@ struct DeliveryConfig {
   std::chrono::milliseconds idle_poll{250};
 };
 
-/// Pure. The URLs that already have `per_url_cap` requests in flight (`in_flight_per_url` maps a
-/// URL to its count): the next claim skips their rows, which wait in the outbox meanwhile.
-std::vector<std::string> saturated_urls(const std::map<std::string, int>& in_flight_per_url,
+/// Pure. The URLs that already have `per_url_cap` requests in flight (`in_flight_urls` holds one
+/// entry per request in flight), in order: the next claim skips their rows, which wait in the
+/// outbox meanwhile.
+std::vector<std::string> saturated_urls(const std::vector<std::string>& in_flight_urls,
                                         int per_url_cap);
 
 /// Bytes of a response body read (and dropped) before the transfer is cut. Enough for any

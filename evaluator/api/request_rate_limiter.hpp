@@ -40,7 +40,7 @@ class RequestRateLimiter {
   RateDecision take(const std::string& caller, TimePoint now);
   /// True when `caller` has no token left at `now` (does not take one).
   bool exhausted(const std::string& caller, TimePoint now);
-  /// Buckets currently kept (for tests and a gauge).
+  /// Buckets currently kept (for tests).
   std::size_t callers() const;
 
  private:

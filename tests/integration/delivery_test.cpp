@@ -1,97 +1,20 @@
-// Webhook deliveries through the outbox, against a real HTTP receiver (cpp-httplib) started by
-// the test, with the real ingester and evaluator.
+// Webhook deliveries through the outbox, against a real HTTP receiver (WebhookReceiver) started
+// by the test, with the real ingester and evaluator.
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 
 #include "evaluator/webhook_signer.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
+#include "tests/integration/webhook_receiver.hpp"
 
 using namespace ste;
 using namespace ste::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-struct Received {
-  std::string path;
-  std::map<std::string, std::string> headers;
-  std::string body;
-};
-
-/// A real HTTP server in the test process. `respond` decides each answer (status); it may block
-/// (a receiver that accepts the connection and does not answer).
-class Receiver {
- public:
-  Receiver() {
-    server_.set_keep_alive_max_count(1);
-    server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      Received r{req.path, {}, req.body};
-      for (const auto& [k, v] : req.headers) r.headers[k] = v;
-      {
-        std::lock_guard lock(mu_);
-        received_.push_back(r);
-      }
-      res.status = respond ? respond(r) : 200;
-      res.set_content("{}", "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Receiver() {
-    release();
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return fmt::format("http://127.0.0.1:{}{}", port_, path);
-  }
-  std::vector<Received> received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-  size_t count() {
-    std::lock_guard lock(mu_);
-    return received_.size();
-  }
-  /// Makes every request wait until release().
-  void hold() { held_ = true; }
-  void release() {
-    {
-      std::lock_guard lock(hold_mu_);
-      held_ = false;
-    }
-    hold_cv_.notify_all();
-  }
-  void wait_while_held() {
-    std::unique_lock lock(hold_mu_);
-    hold_cv_.wait_for(lock, 60s, [this] { return !held_.load(); });
-  }
-
-  std::function<int(const Received&)> respond;
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Received> received_;
-  std::atomic<bool> held_{false};
-  std::mutex hold_mu_;
-  std::condition_variable hold_cv_;
-};
-
-long long deliveries_with(Pipeline& p, const std::string& where) {
-  return query_count(p.db_url, "SELECT count(*) FROM deliveries WHERE " + where);
-}
-
-}  // namespace
-
 TEST_CASE(
     "Both webhook requests carry exactly the contract's headers and body, signature verifiable",
     "[delivery]") {
-  Receiver rx;
+  WebhookReceiver rx;
   Pipeline p;
   p.add_rule("above_threshold", 80, "temperature");
   p.start_ingester();
@@ -134,7 +57,7 @@ TEST_CASE(
 }
 
 TEST_CASE("500, 500, 200 is delivered on attempt 3; 400 fails after one attempt", "[delivery]") {
-  Receiver flaky, rejecting;
+  WebhookReceiver flaky, rejecting;
   std::atomic<int> calls{0};
   flaky.respond = [&](const Received&) { return ++calls <= 2 ? 500 : 200; };
   rejecting.respond = [](const Received&) { return 400; };
@@ -165,7 +88,7 @@ TEST_CASE(
     "A receiver that never answers slows neither alerts nor ingestion; deliveries follow once it "
     "answers",
     "[delivery]") {
-  Receiver rx;
+  WebhookReceiver rx;
   rx.hold();
   rx.respond = [&](const Received&) {
     rx.wait_while_held();
@@ -193,7 +116,7 @@ TEST_CASE(
 
 TEST_CASE("Pending deliveries of a SIGKILLed evaluator are delivered after its restart",
           "[delivery]") {
-  Receiver rx;
+  WebhookReceiver rx;
   std::atomic<bool> healthy{false};
   rx.respond = [&](const Received&) { return healthy ? 200 : 503; };
   Pipeline p;
@@ -213,7 +136,7 @@ TEST_CASE("Pending deliveries of a SIGKILLed evaluator are delivered after its r
 }
 
 TEST_CASE("Two evaluator instances side by side never send a delivery twice", "[delivery]") {
-  Receiver rx;
+  WebhookReceiver rx;
   Pipeline p;
   p.add_rule("above_threshold", 80, "temperature");
   p.start_ingester();
@@ -233,7 +156,7 @@ TEST_CASE("Two evaluator instances side by side never send a delivery twice", "[
 }
 
 TEST_CASE("A tenant's own targets set with ste-admin replace the defaults", "[delivery]") {
-  Receiver defaults, own;
+  WebhookReceiver defaults, own;
   Pipeline p;
   run_admin(p.db_url,
             {"integrations", "set", "acme", "--workflow-url", own.url("/mine"), "--workflow-secret",

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "tests/integration/pipeline_fixture.hpp"
+#include "tests/integration/webhook_receiver.hpp"
 
 using namespace ste;
 using namespace ste::test;
@@ -259,55 +260,6 @@ void answer_body_one_byte_a_second(RawReceiver::Conn& c) {
   c.trickle(std::string(30, ' '), 1000ms);
 }
 
-/// A well-behaved receiver (cpp-httplib): answers 200 at once and notes when each request came.
-class HealthyReceiver {
- public:
-  HealthyReceiver() {
-    server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      {
-        std::lock_guard lock(mu_);
-        arrivals_.push_back(std::chrono::steady_clock::now());
-        delivery_ids_.insert(req.get_header_value("X-STE-Delivery"));
-      }
-      res.status = 200;
-      res.set_content("{}", "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~HealthyReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return fmt::format("http://127.0.0.1:{}{}", port_, path);
-  }
-  size_t count() {
-    std::lock_guard lock(mu_);
-    return arrivals_.size();
-  }
-  size_t distinct_deliveries() {
-    std::lock_guard lock(mu_);
-    return delivery_ids_.size();
-  }
-  std::chrono::steady_clock::time_point last_arrival() {
-    std::lock_guard lock(mu_);
-    return arrivals_.empty() ? std::chrono::steady_clock::time_point{} : arrivals_.back();
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<std::chrono::steady_clock::time_point> arrivals_;
-  std::set<std::string> delivery_ids_;
-};
-
-long long deliveries_with(Pipeline& p, const std::string& where) {
-  return query_count(p.db_url, "SELECT count(*) FROM deliveries WHERE " + where);
-}
-
 std::string delivery_column(Pipeline& p, const std::string& target, const std::string& column) {
   return query_scalar(p.db_url, fmt::format("SELECT coalesce({}::text, 'NULL') FROM deliveries "
                                             "WHERE target = '{}'",
@@ -398,7 +350,7 @@ TEST_CASE(
     "the evaluator stays up",
     "[delivery][faults]") {
   RawReceiver hub([](RawReceiver::Conn& c) { answer_endless_headers(c); });
-  HealthyReceiver workflow;
+  WebhookReceiver workflow;
   Pipeline p;
   start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_MAX_ATTEMPTS", "2"}});
   p.publish("sensors.acme.boiler-7", now_reading("temperature", 93.2));
@@ -421,7 +373,7 @@ TEST_CASE(
 TEST_CASE("A target that redirects to itself is asked once and fails with its 302, not retried",
           "[delivery][faults]") {
   RawReceiver hub([](RawReceiver::Conn& c) { answer_redirect_to_self(c); });
-  HealthyReceiver workflow;
+  WebhookReceiver workflow;
   Pipeline p;
   start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_MAX_ATTEMPTS", "3"}});
   p.publish("sensors.acme.boiler-7", now_reading("temperature", 93.2));
@@ -502,7 +454,7 @@ TEST_CASE(
         answer_huge(c, 200);
     }
   });
-  HealthyReceiver workflow;
+  WebhookReceiver workflow;
   Pipeline p;
   start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_TIMEOUT_MS", "30000"}});
 
@@ -556,7 +508,7 @@ TEST_CASE(
     "40 go out at once",
     "[delivery][faults]") {
   RawReceiver hub([](RawReceiver::Conn& c) { answer_one_byte_a_second(c); });
-  HealthyReceiver workflow;
+  WebhookReceiver workflow;
   Pipeline p;
   start_alerting(p, hub.base_url(), workflow.url("/wf"), {{"STE_DELIVERY_TIMEOUT_MS", "30000"}});
   // More hanging hub deliveries than the worker's 32 slots: without a per-URL cap they would

@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 
 #include "tests/integration/api_client.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
+#include "tests/integration/webhook_receiver.hpp"
 
 using namespace ste;
 using namespace ste::test;
@@ -315,44 +317,29 @@ TEST_CASE("Injection strings in every text field and filter are data, never SQL"
 }
 
 namespace {
-/// A webhook target in the test process that records requests. The first request to each path
-/// is answered 500 with a body echoing the credentials it received (a careless target), so that
-/// a service logging response bodies would leak them; later requests get 200.
-class EchoingTarget {
- public:
-  EchoingTarget() {
-    server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mu_);
-      const bool first = seen_.insert(req.path).second;
-      ++received_;
-      res.status = first ? 500 : 200;
-      res.set_content("you sent " + req.get_header_value("X-API-Key") + " " +
-                          req.get_header_value("X-Hub-Signature-256"),
-                      "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~EchoingTarget() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return fmt::format("http://127.0.0.1:{}{}", port_, path);
-  }
-  int received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::set<std::string> seen_;
-  int received_ = 0;
-};
+/// Makes `target` careless: the first request to each path is answered 500 with a body echoing
+/// the credentials it received, so that a service logging response bodies would leak them;
+/// later requests get 200.
+void echo_credentials_first(WebhookReceiver& target) {
+  struct Seen {
+    std::mutex mu;
+    std::set<std::string> paths;
+  };
+  auto seen = std::make_shared<Seen>();
+  target.respond = [seen](const Received& r) {
+    bool first = false;
+    {
+      std::lock_guard lock(seen->mu);
+      first = seen->paths.insert(r.path).second;
+    }
+    const auto header = [&](const char* name) {
+      const auto it = r.headers.find(name);
+      return it == r.headers.end() ? std::string() : it->second;
+    };
+    return Answer{first ? 500 : 200,
+                  "you sent " + header("X-API-Key") + " " + header("X-Hub-Signature-256")};
+  };
+}
 }  // namespace
 
 TEST_CASE("No configured secret appears in logs, metrics or API responses of a full run",
@@ -391,7 +378,9 @@ TEST_CASE("No configured secret appears in logs, metrics or API responses of a f
        {"STE_DATABASE_URL", db_url},
        {"STE_HTTP_ADDR", fmt::format("127.0.0.1:{}", free_tcp_port())}});
 
-  EchoingTarget hub, workflow;
+  WebhookReceiver hub, workflow;
+  echo_credentials_first(hub);
+  echo_credentials_first(workflow);
   p.start_ingester(nats_env);
   Process::Env eval_env = nats_env;
   eval_env.insert({{"STE_ADMIN_API_KEY", admin_key},
@@ -440,7 +429,7 @@ TEST_CASE("No configured secret appears in logs, metrics or API responses of a f
   publisher.js_publish("sensors.globex.press-1", now_reading("temperature", 96));
   publisher.js_publish("sensors.acme.boiler-1", "not json");
   // Two alerts, four targets: each answers 500 (echoing the credentials) once, then 200.
-  REQUIRE(eventually([&] { return hub.received() >= 4 && workflow.received() >= 4; }, 60s, 100ms));
+  REQUIRE(eventually([&] { return hub.count() >= 4 && workflow.count() >= 4; }, 60s, 100ms));
   REQUIRE(eventually(
       [&] {
         return query_count(p.db_url,
@@ -627,7 +616,7 @@ TEST_CASE("A device credential publishes only its tenant's readings and can read
 TEST_CASE("A tenant's webhook URL on a private address is never called; the operator's is",
           "[security][ssrf]") {
   Pipeline p;
-  EchoingTarget internal, operator_wf;
+  WebhookReceiver internal, operator_wf;
   p.add_rule("above_threshold", 80, "temperature");
   p.start_ingester();
   p.start_evaluator("a", {{"STE_ALLOW_PRIVATE_TENANT_WEBHOOKS", "false"},
@@ -666,7 +655,7 @@ TEST_CASE("A tenant's webhook URL on a private address is never called; the oper
     CHECK(error.find("is a loopback address") != std::string::npos);
     CHECK(error.find("STE_ALLOW_PRIVATE_TENANT_WEBHOOKS") != std::string::npos);
   }
-  CHECK(internal.received() == 0);
+  CHECK(internal.count() == 0);
   // The operator's default target on the same loopback network is trusted and delivered to.
   CHECK(eventually(
       [&] {
@@ -675,5 +664,5 @@ TEST_CASE("A tenant's webhook URL on a private address is never called; the oper
                            "'workflow_engine' AND status = 'delivered'") == 2;
       },
       30s));
-  CHECK(operator_wf.received() >= 2);
+  CHECK(operator_wf.count() >= 2);
 }

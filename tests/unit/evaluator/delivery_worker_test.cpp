@@ -52,8 +52,11 @@ TEST_CASE("a failure without a message still records an error", "[delivery_worke
 TEST_CASE("a URL at its in-flight cap is skipped by the next claim, others are not",
           "[delivery_worker]") {
   using ste::eval::saturated_urls;
-  const std::map<std::string, int> in_flight{
-      {"http://hub/api/events", 8}, {"http://wf/hook", 7}, {"http://other/x", 9}};
+  // One entry per request in flight: 8 to the hub, 7 to the workflow engine, 9 to another URL.
+  std::vector<std::string> in_flight;
+  in_flight.insert(in_flight.end(), 8, "http://hub/api/events");
+  in_flight.insert(in_flight.end(), 7, "http://wf/hook");
+  in_flight.insert(in_flight.end(), 9, "http://other/x");
   CHECK(saturated_urls(in_flight, 8) ==
         std::vector<std::string>{"http://hub/api/events", "http://other/x"});
   CHECK(saturated_urls(in_flight, 10).empty());
