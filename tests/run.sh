@@ -7,8 +7,12 @@
 # suite (unit and integration; integration tests start their own nats-server per test, since
 # several restart or kill it), stops what it started, then builds the libFuzzer targets with
 # clang-14 (ASan + UBSan) and runs each for STE_FUZZ_SECONDS (default 60), two at a time
-# (tests/fuzz/run.sh). Exits non-zero on any failure or fuzzer finding.
-# STE_FUZZ_SECONDS=0 skips the fuzzers (for a quick local run; CI always runs them).
+# (tests/fuzz/run.sh). Before the fuzzers it also builds the plain configuration a packager or a
+# user without presets runs (`cmake -DCMAKE_BUILD_TYPE=Release`, default generator, tests
+# included, no -Werror), so that build stays green. Exits non-zero on any failure or fuzzer
+# finding.
+# STE_FUZZ_SECONDS=0 skips the fuzzers and STE_PLAIN_BUILD=0 the plain build (for a quick local
+# run; CI always runs both).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -54,6 +58,18 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 ctest --preset "$preset" -j "$jobs" --timeout 600 "$@"
 cleanup
 trap - EXIT
+
+if [[ "${STE_PLAIN_BUILD:-1}" != 0 ]]; then
+  echo "plain Release build (no preset): build/plain-release"
+  plain_log=build/plain-release.log
+  if ! { cmake -S . -B build/plain-release -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build build/plain-release -j "$jobs"; } >"$plain_log" 2>&1; then
+    tail -n 60 "$plain_log"
+    echo "plain Release build: FAILED (full log: $plain_log)"
+    exit 1
+  fi
+  echo "plain Release build: ok ($(grep -c 'warning:' "$plain_log" || true) compiler warnings, see $plain_log)"
+fi
 
 fuzz_seconds="${STE_FUZZ_SECONDS:-60}"
 if [[ "$fuzz_seconds" != 0 ]]; then

@@ -33,7 +33,7 @@ cxx_flags+=" -fno-omit-frame-pointer"
 cmake -S "$REPO" -B "$build_dir" \
   -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSTE_FUZZ=ON -DSTE_BUILD_TESTS=OFF \
+  -DSTE_FUZZ=ON -DSTE_BUILD_TESTS=OFF -DSTE_WERROR=ON \
   "-DCMAKE_CXX_FLAGS=$cxx_flags" >/dev/null
 for t in "${targets[@]}"; do
   cmake --build "$build_dir" -j "$jobs" --target "${t}_fuzz"
