@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "common/clock.hpp"
 
@@ -134,4 +135,76 @@ TEST_CASE("a failing lookup after expiry does not leave a stale entry behind",
   db.fail = false;
   db.rows["acme"] = 2;
   CHECK(resolver.resolve("acme") == std::optional<std::int64_t>{2});
+}
+
+TEST_CASE("a flood of unknown slugs keeps the unknown cache at its bound, oldest evicted first",
+          "[tenant_resolver]") {
+  ManualClock clock;
+  FakeTenants db;
+  db.rows = {{"acme", 1}};
+  TenantResolver resolver(clock, db.lookup(), 5min, 5s, 10, 3);
+  REQUIRE(resolver.resolve("acme").has_value());
+
+  for (int i = 0; i < 1000; ++i) CHECK_FALSE(resolver.resolve("rnd-" + std::to_string(i)));
+  CHECK(resolver.cached() == std::pair<std::size_t, std::size_t>{1, 3});
+
+  // The newest three are still cached; the oldest were evicted and cost a lookup again.
+  for (int i = 997; i < 1000; ++i) CHECK_FALSE(resolver.resolve("rnd-" + std::to_string(i)));
+  CHECK(db.calls["rnd-999"] == 1);
+  CHECK(db.calls["rnd-997"] == 1);
+  CHECK_FALSE(resolver.resolve("rnd-0"));
+  CHECK(db.calls["rnd-0"] == 2);
+
+  // The known tenant was never evicted by the flood.
+  CHECK(resolver.resolve("acme") == std::optional<std::int64_t>{1});
+  CHECK(db.calls["acme"] == 1);
+}
+
+TEST_CASE("the known cache is bounded too and evicts its oldest tenant", "[tenant_resolver]") {
+  ManualClock clock;
+  FakeTenants db;
+  for (int i = 0; i < 5; ++i) db.rows["t" + std::to_string(i)] = i + 1;
+  TenantResolver resolver(clock, db.lookup(), 5min, 5s, 3, 3);
+
+  for (int i = 0; i < 5; ++i) REQUIRE(resolver.resolve("t" + std::to_string(i)).has_value());
+  CHECK(resolver.cached() == std::pair<std::size_t, std::size_t>{3, 0});
+  CHECK(resolver.resolve("t4") == std::optional<std::int64_t>{5});
+  CHECK(db.calls["t4"] == 1);
+  CHECK(resolver.resolve("t0") == std::optional<std::int64_t>{1});  // evicted: asked again
+  CHECK(db.calls["t0"] == 2);
+  // The cache held t2, t3, t4; t0 came back as the newest and evicted t2, the oldest.
+  CHECK(resolver.cached() == std::pair<std::size_t, std::size_t>{3, 0});
+  CHECK(resolver.resolve("t3") == std::optional<std::int64_t>{4});
+  CHECK(db.calls["t3"] == 1);
+  CHECK(resolver.resolve("t2") == std::optional<std::int64_t>{3});
+  CHECK(db.calls["t2"] == 2);
+}
+
+TEST_CASE("a refreshed entry moves to the back of the eviction order", "[tenant_resolver]") {
+  ManualClock clock;
+  FakeTenants db;
+  TenantResolver resolver(clock, db.lookup(), 5min, 5s, 3, 2);
+
+  CHECK_FALSE(resolver.resolve("a"));
+  CHECK_FALSE(resolver.resolve("b"));
+  clock.advance(5s);                   // both expired
+  CHECK_FALSE(resolver.resolve("a"));  // re-asked: now the newest
+  CHECK(db.calls["a"] == 2);
+  CHECK_FALSE(resolver.resolve("c"));  // evicts b, the oldest, not a
+  CHECK_FALSE(resolver.resolve("a"));
+  CHECK(db.calls["a"] == 2);
+  CHECK_FALSE(resolver.resolve("b"));
+  CHECK(db.calls["b"] == 2);
+}
+
+TEST_CASE("a tenant created after being cached unknown leaves the unknown cache",
+          "[tenant_resolver]") {
+  ManualClock clock;
+  FakeTenants db;
+  TenantResolver resolver(clock, db.lookup(), 5min, 5s, 3, 3);
+  CHECK_FALSE(resolver.resolve("newco"));
+  db.rows["newco"] = 9;
+  clock.advance(5s);
+  CHECK(resolver.resolve("newco") == std::optional<std::int64_t>{9});
+  CHECK(resolver.cached() == std::pair<std::size_t, std::size_t>{1, 0});
 }
