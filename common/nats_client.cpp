@@ -107,7 +107,14 @@ void NatsClient::ensure_stream(const StreamSpec& spec) {
   cfg.Storage = js_FileStorage;
   // Work-queue retention: a message stays until the shared durable consumer acks it, so disk use
   // is bounded by the backlog and nothing is dropped while no consumer runs.
-  cfg.Retention = js_WorkQueuePolicy;
+  if (spec.retention == StreamRetention::work_queue) {
+    cfg.Retention = js_WorkQueuePolicy;
+  } else {
+    cfg.Retention = js_LimitsPolicy;
+    cfg.Discard = js_DiscardOld;
+    cfg.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_age).count();
+    cfg.MaxBytes = spec.max_bytes;
+  }
   cfg.Replicas = stream_replicas_;
   cfg.MaxMsgSize = -1;  // the server's max_payload; the ingester rejects oversize with a reason
   jsErrCode jerr = static_cast<jsErrCode>(0);

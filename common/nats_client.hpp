@@ -35,10 +35,17 @@ struct NatsSettings {
   int stream_replicas = 1;  ///< replicas of the streams this client creates (3 on a cluster)
 };
 
+/// How a stream keeps messages: until the shared durable consumer acks them (work queue), or
+/// until an age or size limit drops the oldest (limits; for the dead letters nothing consumes).
+enum class StreamRetention { work_queue, limits };
+
 /// The JetStream objects the product uses (docs/DESIGN.md §2).
 struct StreamSpec {
   std::string name;
   std::string subject;
+  StreamRetention retention = StreamRetention::work_queue;
+  std::chrono::seconds max_age{0};  ///< limits retention: 0 = no age limit
+  std::int64_t max_bytes = -1;      ///< limits retention: -1 = no size limit
 };
 inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>"};
 inline const StreamSpec kBatchesStream{"STE_BATCHES", "ste.batches.flushed"};
@@ -63,7 +70,7 @@ class NatsClient {
   NatsClient(const NatsClient&) = delete;
   NatsClient& operator=(const NatsClient&) = delete;
 
-  /// Creates the stream (work-queue retention, file storage) or updates it to the spec.
+  /// Creates the stream (file storage, the spec's retention) or updates it to the spec.
   void ensure_stream(const StreamSpec& spec);
   /// Creates or updates a durable pull consumer with explicit acks.
   void ensure_pull_consumer(const ConsumerSpec& spec);

@@ -49,6 +49,15 @@ void add_nats_mode_option(CLI::App& app, NatsMode& mode) {
       ->default_str("jetstream");
 }
 
+void add_redelivery_option(CLI::App& app, RedeliveryPolicy& policy) {
+  app.add_option("--max-deliveries", policy.max_deliveries,
+                 "Deliveries of a message that keeps failing for its own reasons (not a database "
+                 "outage) before it is dead-lettered on ste.dead.<stream>")
+      ->envname("STE_MAX_DELIVERIES")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+}
+
 std::pair<std::string, int> parse_host_port(const std::string& addr, const std::string& setting) {
   const auto colon = addr.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == addr.size()) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/nats_client.hpp"
+#include "common/redelivery.hpp"
 
 namespace ste {
 
@@ -15,6 +16,7 @@ struct CommonSettings {
   std::string database_url = "postgresql://127.0.0.1:5432/ste";
   std::string log_format = "json";
   std::string log_level = "info";
+  RedeliveryPolicy redelivery;  ///< the services only: add_redelivery_option
 };
 
 /// Options every binary has: NATS, database, logging.
@@ -23,6 +25,10 @@ void add_common_options(CLI::App& app, CommonSettings& s);
 void add_http_option(CLI::App& app, std::string& addr);
 /// `--nats-mode` / STE_NATS_MODE (jetstream | core).
 void add_nats_mode_option(CLI::App& app, NatsMode& mode);
+
+/// `--max-deliveries` / STE_MAX_DELIVERIES: deliveries of a JetStream message that keeps failing
+/// for its own reasons before it is dead-lettered (the two services).
+void add_redelivery_option(CLI::App& app, RedeliveryPolicy& policy);
 
 /// Splits "host:port"; throws std::invalid_argument naming the setting when malformed.
 std::pair<std::string, int> parse_host_port(const std::string& addr, const std::string& setting);

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "common/dead_letter.hpp"
 #include "common/event_loop.hpp"
 #include "common/log.hpp"
 #include "common/pg_pool.hpp"
@@ -125,6 +126,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   NatsClient nats(nats_settings);
   if (jetstream) {
     nats.ensure_stream(kBatchesStream);
+    nats.ensure_stream(kDeadStream);
     nats.ensure_pull_consumer(kEvaluatorConsumer);
   }
 

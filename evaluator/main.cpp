@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   add_common_options(app, cfg.common);
   add_http_option(app, cfg.http_addr);
   add_nats_mode_option(app, cfg.mode);
+  add_redelivery_option(app, cfg.common.redelivery);
   app.add_option("--db-pool-size", cfg.db_pool_size, "PostgreSQL connections of this instance")
       ->envname("STE_DB_POOL_SIZE")
       ->check(CLI::Range(1, 256))

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "common/dead_letter.hpp"
 #include "common/event_loop.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
@@ -130,6 +131,7 @@ int run_ingester(const IngesterConfig& cfg) {
   if (jetstream) {
     nats.ensure_stream(kSensorsStream);
     nats.ensure_stream(kBatchesStream);
+    nats.ensure_stream(kDeadStream);
     nats.ensure_pull_consumer(kIngesterConsumer);
   }
 

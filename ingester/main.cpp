@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   add_common_options(app, cfg.common);
   add_http_option(app, cfg.http_addr);
   add_nats_mode_option(app, cfg.mode);
+  add_redelivery_option(app, cfg.common.redelivery);
   app.add_option("--batch-size", cfg.batch_size, "Flush a batch at this many readings")
       ->envname("STE_BATCH_SIZE")
       ->check(CLI::Range(1, 1'000'000))
