@@ -1,15 +1,19 @@
 // ste-admin: `migrate` applies the SQL migrations; `tenant create <slug>` creates a tenant and
-// prints its API key once.
+// prints its API key once; `devices register <slug>` registers device keys ahead, in bulk.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 
-#include "common/tenant_admin.hpp"
+#include "admin/device_keys.hpp"
+#include "common/device_admin.hpp"
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "common/schema_migrator.hpp"
 #include "common/settings.hpp"
+#include "common/tenant_admin.hpp"
 
 namespace {
 std::filesystem::path schema_dir_or_default(const std::string& flag) {
@@ -18,12 +22,42 @@ std::filesystem::path schema_dir_or_default(const std::string& flag) {
   if (std::filesystem::is_directory(installed)) return installed;
   return STE_SOURCE_SCHEMA_DIR;  // running from a build tree
 }
+
+/// `devices register`: registers the valid keys (idempotent, not subject to the ingester's
+/// new-device cap), prints {"tenant", "created", "existing", "invalid": [{line, key}]} and
+/// answers 1 when any line was invalid, 0 otherwise.
+int register_devices_from(ste::PgConnection& db, const std::string& slug, std::istream& in) {
+  using namespace ste;
+  auto t = db.exec("SELECT id FROM tenants WHERE slug = $1", {slug});
+  if (t.rows() == 0) throw std::runtime_error(fmt::format("no tenant with slug '{}'", slug));
+  const auto list = admin::read_device_keys(in);
+  if (in.bad()) throw std::runtime_error("cannot read the device keys");
+  admin::DeviceRegistration done;
+  if (!list.keys.empty()) done = admin::register_devices(db, t.int64(0, 0), list.keys);
+  JsonWriter w;
+  w.begin_object().field("tenant", slug).field("created", done.created);
+  w.field("existing", done.existing).key("invalid").begin_array();
+  for (const auto& bad : list.invalid) {
+    w.begin_object().field("line", static_cast<std::uint64_t>(bad.line));
+    w.field("key", bad.text).end_object();
+  }
+  w.end_array().end_object();
+  fmt::print("{}\n", w.str());
+  if (!list.invalid.empty()) {
+    log::error("device keys rejected: each must be 1-128 characters of [A-Za-z0-9_-]",
+               {{"invalid", list.invalid.size()}, {"first_line", list.invalid.front().line}});
+    return 1;
+  }
+  log::info("devices registered",
+            {{"tenant", slug}, {"created", done.created}, {"existing", done.existing}});
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ste;
   CommonSettings common;
-  CLI::App app{"ste-admin: database migrations and tenants"};
+  CLI::App app{"ste-admin: database migrations, tenants and devices"};
   add_common_options(app, common);
   app.require_subcommand(1);
   app.fallthrough();  // common options may also follow the subcommand
@@ -53,6 +87,17 @@ int main(int argc, char** argv) {
   set->add_option("--hub-api-key", update.hub_api_key, "Notification Hub API key");
   set->add_option("--workflow-url", update.workflow_url, "Workflow Engine URL");
   set->add_option("--workflow-secret", update.workflow_secret, "Workflow Engine HMAC secret");
+  auto* devices = app.add_subcommand("devices", "Register devices ahead");
+  devices->require_subcommand(1);
+  devices->fallthrough();
+  std::string dev_slug, keys_file;
+  auto* reg = devices->add_subcommand(
+      "register",
+      "Register device keys in bulk (idempotent; not subject to STE_MAX_NEW_DEVICES_PER_MINUTE): "
+      "one key per line or a CSV whose first column is the key, header optional");
+  reg->fallthrough();
+  reg->add_option("slug", dev_slug, "Tenant slug")->required();
+  reg->add_option("--file", keys_file, "File of keys or CSV (default: standard input)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -70,6 +115,13 @@ int main(int argc, char** argv) {
       admin::set_integrations(db, int_slug, update);
       log::info("integrations updated", {{"tenant", int_slug}});
       return 0;
+    }
+    if (reg->parsed()) {
+      require_schema(db);
+      if (keys_file.empty()) return register_devices_from(db, dev_slug, std::cin);
+      std::ifstream file(keys_file);
+      if (!file) throw std::runtime_error(fmt::format("cannot open '{}'", keys_file));
+      return register_devices_from(db, dev_slug, file);
     }
     if (create->parsed()) {
       require_schema(db);

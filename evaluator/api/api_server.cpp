@@ -20,6 +20,7 @@ const std::vector<Route>& api_routes() {
       {"PUT", "/api/rules/{id}"},
       {"DELETE", "/api/rules/{id}"},
       {"GET", "/api/devices"},
+      {"POST", "/api/devices"},
       {"GET", "/api/devices/{device}/readings"},
       {"GET", "/api/integrations"},
       {"PUT", "/api/integrations"},

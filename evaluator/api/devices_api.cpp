@@ -1,8 +1,10 @@
-// /api/devices and /api/devices/{device}/readings (raw rows or one-minute buckets).
+// /api/devices (list; POST registers keys ahead, in bulk) and /api/devices/{device}/readings (raw
+// rows or one-minute buckets).
 #include <fmt/format.h>
 
 #include <algorithm>
 
+#include "common/device_admin.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
@@ -46,6 +48,18 @@ void list_devices(const httplib::Request& req, httplib::Response& res, const Ten
   w.end_array().key("next_cursor");
   r.rows() > page ? w.value(std::string(r.text(shown - 1, 0))) : w.null();
   w.end_object();
+  send_json(res, 200, w.take());
+}
+
+/// Registers device keys ahead in one set-based statement; not subject to the ingester's
+/// new-device cap (a deliberate action with the tenant's API key). Idempotent.
+void register_devices(const httplib::Request& req, httplib::Response& res, const Tenant& t,
+                      PgConnection& db) {
+  auto parsed = parse_devices_body(req.body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
+  const auto done = admin::register_devices(db, t.id, std::get<DevicesInput>(parsed).devices);
+  JsonWriter w;
+  w.begin_object().field("created", done.created).field("existing", done.existing).end_object();
   send_json(res, 200, w.take());
 }
 
@@ -112,6 +126,7 @@ void device_readings(const httplib::Request& req, httplib::Response& res, const 
 
 void register_device_routes(httplib::Server& s, PgPool& pool) {
   s.Get("/api/devices", tenant_endpoint(pool, list_devices));
+  s.Post("/api/devices", tenant_endpoint(pool, register_devices));
   s.Get(R"(/api/devices/([^/]+)/readings)", tenant_endpoint(pool, device_readings));
 }
 

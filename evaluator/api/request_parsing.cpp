@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -341,6 +342,10 @@ constexpr std::array<FieldSpec, 4> kIntegrationFields = {{
      "workflow_engine_secret must be null or a string of 1-256 characters"},
 }};
 
+constexpr std::array<FieldSpec, 1> kDevicesFields = {{
+    {"devices", true, "devices must be an array of 1-10000 device keys"},
+}};
+
 constexpr std::array<FieldSpec, 2> kTenantFields = {{
     {"slug", true, "slug must be 1-63 characters of [a-z0-9-]"},
     {"name", false, "name must be a string of 1-200 characters, none of them control characters"},
@@ -467,6 +472,58 @@ Parsed<TenantInput> parse_tenant_body(std::string_view body) {
   if (err) return std::move(*err);
   if (!has_name) t.name = t.slug;
   return t;
+}
+
+namespace {
+/// A rejected key as the error message quotes it: printable ASCII only, at most 64 bytes.
+std::string shown_key(std::string_view key) {
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (!printable) return "(not printable)";
+  return key.size() > 64 ? std::string(key.substr(0, 64)) + "..." : std::string(key);
+}
+}  // namespace
+
+Parsed<DevicesInput> parse_devices_body(std::string_view body) {
+  DevicesInput in;
+  std::optional<ApiError> element_error;
+  auto err = read_object(body, kDevicesFields, [&](std::size_t, od::value& v) {
+    od::json_type type;
+    if (v.type().get(type) != SUCCESS) return Got::broken;
+    if (type != od::json_type::array) return wrong_type(v);
+    od::array arr;
+    if (v.get_array().get(arr) != SUCCESS) return Got::broken;
+    std::size_t index = 0;
+    for (auto e : arr) {
+      od::value elem;
+      if (std::move(e).get(elem) != SUCCESS) return Got::broken;
+      if (element_error) {  // keep reading: malformed JSON later on still answers 400
+        if (skip_value(elem) == Got::broken) return Got::broken;
+        ++index;
+        continue;
+      }
+      std::string key;
+      const Got got = read_string(elem, key);
+      if (got == Got::broken) return Got::broken;
+      if (index >= kMaxDevicesPerRequest) {
+        element_error = invalid_field(
+            fmt::format("devices: at most {} device keys per request", kMaxDevicesPerRequest));
+      } else if (got == Got::invalid || !is_device_key(key)) {
+        element_error = invalid_field(fmt::format(
+            "devices[{}] ('{}') must be a device key: 1-128 characters of [A-Za-z0-9_-]", index,
+            got == Got::invalid ? std::string("not a string") : shown_key(key)));
+      } else {
+        in.devices.push_back(std::move(key));
+      }
+      ++index;
+    }
+    if (index == 0 && !element_error) return Got::invalid;
+    return Got::ok;
+  });
+  if (err) return std::move(*err);
+  if (element_error) return std::move(*element_error);
+  return in;
 }
 
 Parsed<int> parse_limit(const std::optional<std::string>& value, int default_limit, int max_limit) {

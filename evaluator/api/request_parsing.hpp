@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "evaluator/api/api_error.hpp"
@@ -53,6 +54,14 @@ struct TenantInput {
   std::string name;
 };
 Parsed<TenantInput> parse_tenant_body(std::string_view body);
+
+/// POST /api/devices: `{"devices": ["k1", ...]}`, 1..kMaxDevicesPerRequest device keys
+/// ([A-Za-z0-9_-]{1,128}); the 422 for a bad key names the first one and its index.
+inline constexpr std::size_t kMaxDevicesPerRequest = 10000;
+struct DevicesInput {
+  std::vector<std::string> devices;
+};
+Parsed<DevicesInput> parse_devices_body(std::string_view body);
 
 /// `limit`: absent -> default; otherwise an integer in [1, max] (422 "limit must be an
 /// integer 1..500").
