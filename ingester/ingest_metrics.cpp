@@ -57,7 +57,12 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
       inflight_readings(gauge(r, "ste_ingest_inflight_readings",
                               "Readings received but not yet committed or rejected")),
       consumer_pending(gauge(r, "ste_ingest_consumer_pending",
-                             "Messages waiting in the JetStream consumer (consumer lag)")) {
+                             "Messages waiting in the JetStream consumer (consumer lag)")),
+      device_cap_deferred(counter(r, "ste_ingest_device_cap_deferred_total",
+                                  "Messages handed back to wait because their device is new and "
+                                  "the tenant's new-device cap is reached")),
+      device_cap_held(gauge(r, "ste_ingest_device_cap_held",
+                            "Messages currently waiting for the new-device cap")) {
   auto& family = prometheus::BuildCounter()
                      .Name("ste_ingest_rejected_total")
                      .Help("Rejected messages or readings, by reason")

@@ -30,6 +30,8 @@ struct IngestMetrics {
   prometheus::Gauge& buffered_readings;
   prometheus::Gauge& inflight_readings;
   prometheus::Gauge& consumer_pending;  ///< consumer lag: every 5 s and from fetched messages
+  prometheus::Counter& device_cap_deferred;  ///< handed back: new device over the cap, waits
+  prometheus::Gauge& device_cap_held;        ///< messages waiting for the new-device cap now
   std::array<prometheus::Counter*, kAllRejectReasons.size()> rejected{};
 
   prometheus::Counter& rejected_for(RejectReason r) { return *rejected[static_cast<size_t>(r)]; }

@@ -102,6 +102,18 @@ void on_core_message(natsConnection*, natsSubscription*, natsMsg* msg, void* clo
   if (ctx->intake->handle(msg)) ctx->flusher->kick();
 }
 
+/// Messages waiting for the new-device cap stay unacknowledged: at most half the consumer's
+/// unacknowledged budget, so the rest of the traffic keeps flowing while a fleet waits.
+DeferralPolicy deferral_policy(const IngesterConfig& cfg) {
+  DeferralPolicy p;
+  p.cap = cfg.max_new_devices_per_minute;
+  p.window = std::chrono::seconds{cfg.new_device_window_seconds};
+  p.max_wait = std::chrono::seconds{cfg.device_cap_max_wait_seconds};
+  p.max_held = static_cast<std::size_t>(kIngesterConsumer.max_ack_pending / 2);
+  p.grace = kIngesterConsumer.ack_wait;
+  return p;
+}
+
 ParseLimits parse_limits(const IngesterConfig& cfg) {
   ParseLimits limits;
   limits.max_payload_bytes = static_cast<std::size_t>(cfg.max_message_bytes);
@@ -168,11 +180,11 @@ int run_ingester(const IngesterConfig& cfg) {
         log::info("device registered", {{"tenant_id", tenant}, {"device", key}});
         return r.int64(0, 0);
       },
-      cfg.max_new_devices_per_minute);
+      cfg.max_new_devices_per_minute, std::chrono::seconds{cfg.new_device_window_seconds});
   RejectLog reject_log;
   MessageIntake intake(IntakeDeps{clock, nats, tenants, devices, buffer, inflight, metrics,
                                   reject_log, std::chrono::hours{24} * cfg.retention_days,
-                                  jetstream, parse_limits(cfg)});
+                                  jetstream, parse_limits(cfg), deferral_policy(cfg)});
 
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
     if (!nats.connected()) return "nats not connected";

@@ -31,7 +31,9 @@ struct IngesterConfig {
   WriteMethod write_method = WriteMethod::copy;
   int fetch_size = 500;
   int max_inflight_readings = 0;  ///< 0 = 4 × batch_size
-  int max_new_devices_per_minute = 100;
+  int max_new_devices_per_minute = 10000;  ///< per tenant per cap window
+  int new_device_window_seconds = 60;      ///< the cap window (shorter: tests, smoother onboarding)
+  int device_cap_max_wait_seconds = 600;   ///< longest wait of a message over the cap
   int max_message_bytes = 64 * 1024;    ///< larger payloads are rejected as too_large
   int max_readings_per_message = 1000;  ///< longer arrays are rejected as too_many_readings
   int retention_days = 30;

@@ -44,9 +44,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10'000'000))
       ->capture_default_str();
   app.add_option("--max-new-devices-per-minute", cfg.max_new_devices_per_minute,
-                 "New devices auto-registered per tenant per minute")
+                 "New devices auto-registered per tenant per minute (per cap window); readings "
+                 "of devices over it wait (JetStream) or are rejected as device_limit (core)")
       ->envname("STE_MAX_NEW_DEVICES_PER_MINUTE")
       ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--new-device-window-seconds", cfg.new_device_window_seconds,
+                 "Length of the new-device cap window, aligned to the clock (60 = per minute)")
+      ->envname("STE_NEW_DEVICE_WINDOW_SECONDS")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--device-cap-max-wait-seconds", cfg.device_cap_max_wait_seconds,
+                 "Longest a message of a new device over the cap waits for a window before it "
+                 "is rejected as device_limit (0 = reject at once)")
+      ->envname("STE_DEVICE_CAP_MAX_WAIT_SECONDS")
+      ->check(CLI::Range(0, 86400))
       ->capture_default_str();
   app.add_option("--max-message-bytes", cfg.max_message_bytes,
                  "Largest accepted message payload in bytes (larger: rejected as too_large)")

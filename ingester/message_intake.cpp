@@ -10,6 +10,8 @@ namespace ste::ingest {
 
 namespace {
 
+constexpr auto kDeferralLogEvery = std::chrono::seconds{10};
+
 std::string truncated(std::string_view payload) {
   return std::string(payload.substr(0, kRejectedPayloadMax));
 }
@@ -63,6 +65,50 @@ void MessageIntake::reject(const std::string& subject, const Rejection& r) {
   }
 }
 
+void MessageIntake::over_cap(natsMsg* msg, const std::string& subject, std::string_view payload,
+                             const std::string& tenant, std::uint64_t seq, std::uint64_t delivered,
+                             std::optional<TimePoint> first_deferred) {
+  const TimePoint now = d_.clock.now();
+  deferrals_.purge(now);
+  const Millis waited =
+      first_deferred ? std::chrono::duration_cast<Millis>(now - *first_deferred) : Millis{0};
+  const OverCapDecision d =
+      decide_over_cap(d_.deferral, d_.jetstream, now, d_.devices.next_window(now), waited,
+                      deferrals_.held(), jitter_seed(seq, delivered));
+  if (d.verdict == OverCap::defer) {
+    const natsStatus s = natsMsg_NakWithDelay(msg, d.delay.count(), nullptr);
+    natsMsg_Destroy(msg);
+    if (s == NATS_OK) {
+      deferrals_.hold(seq, first_deferred.value_or(now), now + d.delay + d_.deferral.grace);
+      d_.metrics.device_cap_deferred.Increment();
+    }
+    d_.metrics.device_cap_held.Set(static_cast<double>(deferrals_.held()));
+    ++deferrals_since_log_;
+    if (now - last_deferral_log_ >= kDeferralLogEvery) {
+      last_deferral_log_ = now;
+      log::warn("new devices over the cap: their readings wait",
+                {{"tenant", tenant},
+                 {"cap", d_.deferral.cap},
+                 {"window_s",
+                  std::chrono::duration_cast<std::chrono::seconds>(d_.deferral.window).count()},
+                 {"waiting_messages", deferrals_.held()},
+                 {"deferred_since_last", deferrals_since_log_},
+                 {"nak", s == NATS_OK ? "ok" : natsStatus_GetText(s)},
+                 {"action",
+                  "raise STE_MAX_NEW_DEVICES_PER_MINUTE or register the devices ahead "
+                  "(ste-admin devices register, POST /api/devices)"}});
+      deferrals_since_log_ = 0;
+    }
+    return;
+  }
+  // The cap applies to the device, so the message's accepted readings are rejected together,
+  // as one rejection of the whole message.
+  reject(subject, {RejectReason::device_limit, std::nullopt, truncated(payload),
+                   "new-device limit for this tenant reached (STE_MAX_NEW_DEVICES_PER_MINUTE): " +
+                       std::string(d.why)});
+  finish_now(msg);
+}
+
 bool MessageIntake::handle(natsMsg* msg) {
   d_.metrics.messages.Increment();
   const std::string subject = natsMsg_GetSubject(msg);
@@ -73,14 +119,21 @@ bool MessageIntake::handle(natsMsg* msg) {
   // Absent `ts` takes the time JetStream stored the message: stable across redelivery, so a
   // redelivered reading gets the same uniqueness key.
   TimePoint default_ts = now;
+  std::uint64_t seq = 0;
+  std::uint64_t delivered = 1;
+  std::optional<TimePoint> first_deferred;
   if (d_.jetstream) {
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
       default_ts = TimePoint{std::chrono::duration_cast<TimePoint::duration>(
           std::chrono::nanoseconds{meta->Timestamp})};
       d_.metrics.consumer_pending.Set(static_cast<double>(meta->NumPending));
+      seq = meta->Sequence.Stream;
+      delivered = meta->NumDelivered;
       jsMsgMetaData_Destroy(meta);
     }
+    // A message that waited for the new-device cap is back, whatever happens to it now.
+    first_deferred = deferrals_.take(seq);
   }
 
   const auto parsed_subject = parse_sensor_subject(subject);
@@ -122,12 +175,8 @@ bool MessageIntake::handle(natsMsg* msg) {
     return false;
   }
   if (!device_id) {
-    // The cap applies to the device, so the message's accepted readings are rejected together,
-    // as one rejection of the whole message.
-    Rejection r{RejectReason::device_limit, std::nullopt, truncated(payload),
-                "new-device limit for this tenant reached (STE_MAX_NEW_DEVICES_PER_MINUTE)"};
-    reject(subject, r);
-    finish_now(msg);
+    // Nothing of this message was buffered or counted in flight: it waits or is rejected whole.
+    over_cap(msg, subject, payload, parsed_subject->tenant, seq, delivered, first_deferred);
     return false;
   }
 

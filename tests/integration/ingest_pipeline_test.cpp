@@ -56,7 +56,10 @@ TEST_CASE("The same message delivered twice gives one row and a rollup counted o
 
 TEST_CASE("Every rejection reason arrives on ste.rejected.<tenant> with its reason", "[ingest]") {
   Pipeline p;
-  p.start_ingester({{"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"}});
+  // device_limit: a cap of one new device, and no waiting for the next window (the wait and its
+  // bound are fleet_onboarding_test's), so the devices over the cap are rejected at once.
+  p.start_ingester(
+      {{"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"}, {"STE_DEVICE_CAP_MAX_WAIT_SECONDS", "0"}});
 
   struct Received {
     std::mutex mu;

@@ -210,8 +210,7 @@ TEST_CASE("a failing create propagates and nothing is cached", "[device_registry
 // Contract (device_registry.hpp): "Database exceptions propagate (nothing is cached or counted
 // then)". resolve() takes the limiter slot before calling create_ and does not give it back when
 // create_ throws, so failed creates eat the tenant's cap for the rest of the minute.
-TEST_CASE("a failing create does not use up a slot of the new-device cap",
-          "[device_registry]") {
+TEST_CASE("a failing create does not use up a slot of the new-device cap", "[device_registry]") {
   ManualClock clock(kMinuteStart);
   FakeDevices db;
   DeviceRegistry registry(clock, db.find(), db.create(), 1);
@@ -220,4 +219,68 @@ TEST_CASE("a failing create does not use up a slot of the new-device cap",
   CHECK_THROWS_AS(registry.resolve(1, "a"), std::runtime_error);
   db.fail_create = false;
   CHECK(registry.resolve(1, "a").has_value());
+}
+
+TEST_CASE("the new-device limiter's window length is configurable and aligned to the clock",
+          "[device_registry][limiter]") {
+  NewDeviceLimiter limiter(2, 3s);
+  // kMinuteStart is a multiple of 3 s: windows open at +0 s, +3 s, +6 s ...
+  CHECK(limiter.try_acquire(1, kMinuteStart + 1s));
+  CHECK(limiter.try_acquire(1, kMinuteStart + 2s));
+  CHECK_FALSE(limiter.try_acquire(1, kMinuteStart + 2999ms));
+  CHECK(limiter.next_window(kMinuteStart + 2999ms) == kMinuteStart + 3s);
+  CHECK(limiter.try_acquire(1, kMinuteStart + 3s));
+  CHECK(limiter.next_window(kMinuteStart + 3s) == kMinuteStart + 6s);
+  CHECK(NewDeviceLimiter(1).next_window(kMinuteStart + 30s) == kMinuteStart + 60s);
+}
+
+TEST_CASE("the new-device limiter forgets tenants of past windows once many are tracked",
+          "[device_registry][limiter]") {
+  NewDeviceLimiter limiter(1);
+  const auto many = static_cast<std::int64_t>(NewDeviceLimiter::kMaxTrackedTenants);
+  for (std::int64_t t = 0; t < many; ++t) REQUIRE(limiter.try_acquire(t, kMinuteStart));
+  CHECK(limiter.tracked_tenants() == NewDeviceLimiter::kMaxTrackedTenants);
+  // A new tenant in the next window: the stale windows go, the map does not grow past the bound.
+  CHECK(limiter.try_acquire(many, kMinuteStart + 1min));
+  CHECK(limiter.tracked_tenants() == 1);
+  // Within one window nothing is forgotten (a forgotten tenant would get its cap back).
+  for (std::int64_t t = 0; t < many - 1; ++t) REQUIRE(limiter.try_acquire(t, kMinuteStart + 1min));
+  CHECK(limiter.tracked_tenants() == NewDeviceLimiter::kMaxTrackedTenants);
+  CHECK(limiter.try_acquire(many + 1, kMinuteStart + 1min));
+  CHECK_FALSE(limiter.try_acquire(0, kMinuteStart + 1min));
+}
+
+TEST_CASE("the device cache holds at most its capacity, evicting the least recently used",
+          "[device_registry][cache]") {
+  ste::ingest::DeviceCache cache(3);
+  cache.put(1, "a", 10);
+  cache.put(1, "b", 11);
+  cache.put(2, "a", 20);  // same key, other tenant: a separate entry
+  CHECK(cache.get(1, "a") == std::optional<std::int64_t>{10});  // "a" is now the most recent
+  cache.put(1, "c", 12);                                        // evicts (1, "b")
+  CHECK(cache.size() == 3);
+  CHECK_FALSE(cache.get(1, "b").has_value());
+  CHECK(cache.get(1, "a") == std::optional<std::int64_t>{10});
+  CHECK(cache.get(2, "a") == std::optional<std::int64_t>{20});
+  CHECK(cache.get(1, "c") == std::optional<std::int64_t>{12});
+  cache.put(1, "c", 13);  // refresh, no growth
+  CHECK(cache.size() == 3);
+  CHECK(cache.get(1, "c") == std::optional<std::int64_t>{13});
+}
+
+TEST_CASE("the registry's cache is bounded and an evicted device is looked up again",
+          "[device_registry][cache]") {
+  ManualClock clock(kMinuteStart);
+  FakeDevices db;
+  DeviceRegistry registry(clock, db.find(), db.create(), 1000, 1min, 2);
+  const auto a = registry.resolve(1, "a");
+  REQUIRE(a.has_value());
+  REQUIRE(registry.resolve(1, "b").has_value());
+  REQUIRE(registry.resolve(1, "c").has_value());  // evicts "a"
+  CHECK(registry.cached() == 2);
+  const int finds = db.finds;
+  CHECK(registry.resolve(1, "a") == a);  // found again in the database, not created twice
+  CHECK(db.finds == finds + 1);
+  CHECK(db.creates == 3);
+  CHECK(registry.cached() == 2);
 }
