@@ -1,10 +1,14 @@
 #include "common/pg_connection.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <mutex>
 
 #include "common/log.hpp"
 
@@ -33,6 +37,36 @@ void log_server_message(void*, const PGresult* r) {
   }
 }
 }  // namespace
+
+namespace {
+std::mutex g_timeouts_mu;
+PgTimeouts g_timeouts;  // guarded by g_timeouts_mu
+}  // namespace
+
+std::chrono::milliseconds client_deadline(const PgTimeouts& t) {
+  if (t.statement.count() <= 0) return std::chrono::milliseconds{0};
+  return t.statement + kClientDeadlineMargin;
+}
+
+void set_default_pg_timeouts(const PgTimeouts& t) {
+  std::lock_guard lock(g_timeouts_mu);
+  g_timeouts = t;
+}
+
+PgTimeouts default_pg_timeouts() {
+  std::lock_guard lock(g_timeouts_mu);
+  return g_timeouts;
+}
+
+bool pg_error_is_environmental(std::string_view sqlstate, bool connection_lost) {
+  if (connection_lost) return true;
+  if (sqlstate.size() != 5) return false;
+  const auto cls = sqlstate.substr(0, 2);
+  for (const char* env : {"08", "40", "42", "53", "55", "57", "58"}) {
+    if (cls == env) return true;
+  }
+  return false;
+}
 
 bool server_message_is_warning(std::string_view severity) {
   return severity == "WARNING" || severity == "ERROR" || severity == "FATAL" || severity == "PANIC";
@@ -65,16 +99,38 @@ std::int64_t PgResult::affected() const {
   return (n && *n) ? std::stoll(n) : 0;
 }
 
-PgConnection::PgConnection(std::string conninfo)
-    : conninfo_(std::move(conninfo)), conn_(PQconnectdb(conninfo_.c_str()), &PQfinish) {
+namespace {
+PGconn* connect_params(const std::string& conninfo, const PgTimeouts& t) {
+  // connect_timeout comes first so that one in the URL/conninfo (expanded from dbname) wins.
+  const std::string timeout = std::to_string(std::max<std::int64_t>(t.connect.count(), 1));
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), conninfo.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, 1);
+}
+}  // namespace
+
+PgConnection::PgConnection(std::string conninfo, PgTimeouts timeouts)
+    : conninfo_(std::move(conninfo)),
+      timeouts_(timeouts),
+      conn_(connect_params(conninfo_, timeouts_), &PQfinish) {
   if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
     throw PgError(fmt::format("cannot connect to PostgreSQL: {}",
                               conn_ ? trim(PQerrorMessage(conn_.get())) : "out of memory"),
                   "08001", true);
   }
   PQsetNoticeReceiver(conn_.get(), &log_server_message, nullptr);  // kept across PQreset
+  setup();
+}
+
+void PgConnection::setup() {
+  // Non-blocking sends: a statement never blocks past its deadline in a full socket buffer.
+  PQsetnonblocking(conn_.get(), 1);
   // Every timestamp we read or truncate (minute buckets) is UTC, whatever the server's default.
-  exec("SET TimeZone = 'UTC'");
+  exec(
+      fmt::format("SET TimeZone = 'UTC'; SET statement_timeout = {}; "
+                  "SET idle_in_transaction_session_timeout = {}",
+                  std::max<std::int64_t>(timeouts_.statement.count(), 0),
+                  std::max<std::int64_t>(timeouts_.idle_in_transaction.count(), 0)));
 }
 
 bool PgConnection::healthy() {
@@ -89,13 +145,13 @@ bool PgConnection::healthy() {
 }
 
 void PgConnection::reconnect() {
-  PQreset(conn_.get());
+  PQreset(conn_.get());  // the same parameters, connect_timeout included
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     throw PgError(
         fmt::format("cannot reconnect to PostgreSQL: {}", trim(PQerrorMessage(conn_.get()))),
         "08001", true);
   }
-  exec("SET TimeZone = 'UTC'");
+  setup();
 }
 
 PgResult PgConnection::check(PGresult* r, std::string_view sql) {
@@ -111,39 +167,144 @@ PgResult PgConnection::check(PGresult* r, std::string_view sql) {
                 state ? state : (lost ? "08006" : ""), lost);
 }
 
-PgResult PgConnection::exec(std::string_view sql) {
+PgConnection::Deadline PgConnection::deadline_from_now() {
+  const auto d = client_deadline(timeouts_);
+  budget_ = d;
+  return d.count() > 0 ? std::chrono::steady_clock::now() + d : Deadline::max();
+}
+
+void PgConnection::wait_socket(short events, Deadline deadline, std::string_view sql) {
+  PGconn* c = conn_.get();
+  const int fd = PQsocket(c);
+  if (fd < 0) return;  // no socket: the next libpq call reports the broken connection
+  for (;;) {
+    int wait_ms = -1;
+    if (deadline != Deadline::max()) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      wait_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
+    }
+    if (wait_ms == 0) break;
+    pollfd pfd{fd, events, 0};
+    const int n = poll(&pfd, 1, wait_ms);
+    if (n > 0) return;
+    if (n < 0 && errno != EINTR) return;  // let libpq find the error
+  }
+  // The server did not answer in time (frozen, or a network that drops packets): drop the
+  // connection, so it is never reused mid-statement, and tell the caller it is lost.
+  ::shutdown(fd, SHUT_RDWR);
+  PQconsumeInput(c);  // sees the EOF: the connection is now CONNECTION_BAD
+  const auto head = sql.substr(0, std::min<size_t>(sql.size(), 60));
+  throw PgError(fmt::format("PostgreSQL did not answer within {} ms (client deadline); "
+                            "connection dropped (statement: {}...)",
+                            budget_.count(), head),
+                "08006", true);
+}
+
+void PgConnection::flush_until(Deadline deadline, std::string_view sql) {
+  PGconn* c = conn_.get();
+  for (;;) {
+    const int f = PQflush(c);
+    if (f == 0) return;
+    if (f < 0) check(nullptr, sql);  // throws with libpq's message
+    wait_socket(POLLOUT | POLLIN, deadline, sql);
+    if (PQconsumeInput(c) == 0) check(nullptr, sql);
+  }
+}
+
+PGresult* PgConnection::collect(Deadline deadline, std::string_view sql) {
+  PGconn* c = conn_.get();
+  PGresult* keep = nullptr;
+  for (;;) {
+    while (PQisBusy(c)) {
+      wait_socket(POLLIN, deadline, sql);
+      if (PQconsumeInput(c) == 0) break;  // lost: PQgetResult reports it
+    }
+    PGresult* r = PQgetResult(c);
+    if (!r) break;
+    const auto st = PQresultStatus(r);
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+      if (keep) PQclear(keep);
+      return r;  // the caller continues the COPY
+    }
+    if (keep && PQresultStatus(keep) != PGRES_COMMAND_OK &&
+        PQresultStatus(keep) != PGRES_TUPLES_OK) {
+      PQclear(r);  // the first error is the one to report
+    } else {
+      if (keep) PQclear(keep);
+      keep = r;
+    }
+    if (PQstatus(c) != CONNECTION_OK) break;
+  }
+  return keep;
+}
+
+PgResult PgConnection::exec_until(std::string_view sql, Deadline deadline) {
   const std::string s(sql);
-  return check(PQexec(conn_.get(), s.c_str()), sql);
+  if (PQsendQuery(conn_.get(), s.c_str()) != 1) check(nullptr, sql);
+  flush_until(deadline, sql);
+  return check(collect(deadline, sql), sql);
+}
+
+PgResult PgConnection::exec(std::string_view sql) { return exec_until(sql, deadline_from_now()); }
+
+PgResult PgConnection::exec_within(std::string_view sql, std::chrono::milliseconds deadline) {
+  budget_ = deadline;
+  return exec_until(sql, std::chrono::steady_clock::now() + deadline);
 }
 
 PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0),
-               sql);
+  const auto deadline = deadline_from_now();
+  if (PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                        values.data(), nullptr, nullptr, 0) != 1) {
+    check(nullptr, sql);
+  }
+  flush_until(deadline, sql);
+  return check(collect(deadline, sql), sql);
 }
 
 std::int64_t PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
   PGconn* c = conn_.get();
-  PGresult* start = PQexec(c, copy_sql.c_str());
+  const auto deadline = deadline_from_now();  // one deadline for the whole COPY
+  if (PQsendQuery(c, copy_sql.c_str()) != 1) check(nullptr, copy_sql);
+  flush_until(deadline, copy_sql);
+  PGresult* start = collect(deadline, copy_sql);
   if (!start || PQresultStatus(start) != PGRES_COPY_IN) {
     check(start, copy_sql);  // throws on an error result
     throw PgError(fmt::format("not a COPY FROM STDIN statement: {}", copy_sql), "", false);
   }
   PQclear(start);
-  // Streamed in pieces: PQputCopyData takes an int length.
+  // Streamed in pieces: PQputCopyData takes an int length. Non-blocking: 0 means "buffers
+  // full, wait until the socket takes more".
   constexpr size_t kChunk = 1 << 20;
   const char* failure = nullptr;
-  for (size_t off = 0; off < data.size() && !failure; off += kChunk) {
+  for (size_t off = 0; off < data.size() && !failure;) {
     const size_t n = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(c, data.data() + off, static_cast<int>(n)) != 1) failure = "COPY data";
+    const int r = PQputCopyData(c, data.data() + off, static_cast<int>(n));
+    if (r == 1) {
+      off += n;
+    } else if (r == 0) {
+      wait_socket(POLLOUT | POLLIN, deadline, copy_sql);
+      PQconsumeInput(c);  // the server may be talking (a notice, an early error)
+    } else {
+      failure = "COPY data";
+    }
   }
-  if (PQputCopyEnd(c, failure) != 1 && !failure) failure = "COPY end";
-  PGresult* fin = PQgetResult(c);
-  while (PGresult* extra = PQgetResult(c)) PQclear(extra);  // leave the connection idle
-  PgResult res = check(fin, copy_sql);
+  for (;;) {
+    const int r = PQputCopyEnd(c, failure);
+    if (r == 1) break;
+    if (r < 0) {
+      if (!failure) failure = "COPY end";
+      break;
+    }
+    wait_socket(POLLOUT | POLLIN, deadline, copy_sql);
+    PQconsumeInput(c);
+  }
+  if (PQstatus(c) == CONNECTION_OK) flush_until(deadline, copy_sql);
+  PgResult res = check(collect(deadline, copy_sql), copy_sql);
   if (failure) throw PgError(fmt::format("sending {} failed", failure), "08006", !healthy());
   return res.affected();
 }

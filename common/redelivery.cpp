@@ -17,6 +17,12 @@ bool exhausted(const RedeliveryPolicy& policy, std::int64_t delivered) {
   return delivered >= std::max(policy.max_deliveries, 1);
 }
 
+FailureAction after_failure(const RedeliveryPolicy& policy, FailureCause cause,
+                            std::int64_t delivered) {
+  if (cause == FailureCause::message && exhausted(policy, delivered)) return {true, {}};
+  return {false, nak_delay(policy, delivered)};
+}
+
 std::int64_t delivery_count(natsMsg* msg) {
   jsMsgMetaData* meta = nullptr;
   if (natsMsg_GetMetaData(&meta, msg) != NATS_OK || !meta) return 1;  // not from JetStream

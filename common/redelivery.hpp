@@ -36,6 +36,19 @@ std::chrono::milliseconds nak_delay(const RedeliveryPolicy& policy, std::int64_t
 /// reasons gets: it is dead-lettered instead of nak'd.
 bool exhausted(const RedeliveryPolicy& policy, std::int64_t delivered);
 
+/// Why handling a message failed: the environment (a dependency away; retried forever) or the
+/// message itself (retried up to the limit, then dead-lettered).
+enum class FailureCause { environment, message };
+
+struct FailureAction {
+  bool dead_letter = false;
+  std::chrono::milliseconds delay{0};  ///< the nak delay when not dead-lettered
+};
+
+/// What to do after delivery number `delivered` failed for `cause`. Pure.
+FailureAction after_failure(const RedeliveryPolicy& policy, FailureCause cause,
+                            std::int64_t delivered);
+
 /// The message's delivery count from its JetStream metadata (1 on the first delivery); 1 for a
 /// message without JetStream metadata (core NATS).
 std::int64_t delivery_count(natsMsg* msg);

@@ -24,6 +24,23 @@ void add_common_options(CLI::App& app, CommonSettings& s) {
   app.add_option("--database-url", s.database_url, "PostgreSQL conninfo or URI")
       ->envname("STE_DATABASE_URL")
       ->capture_default_str();
+  app.add_option("--db-connect-timeout-s", s.db_connect_timeout_s,
+                 "Seconds a PostgreSQL connection attempt may take")
+      ->envname("STE_DB_CONNECT_TIMEOUT_S")
+      ->check(CLI::Range(2, 300))
+      ->capture_default_str();
+  app.add_option("--db-statement-timeout-ms", s.db_statement_timeout_ms,
+                 "Longest a database statement may run (server statement_timeout; the client "
+                 "drops the connection 5 s later if the server does not answer; 0 = no limit)")
+      ->envname("STE_DB_STATEMENT_TIMEOUT_MS")
+      ->check(CLI::Range(0, 86'400'000))
+      ->capture_default_str();
+  app.add_option("--db-idle-in-transaction-timeout-ms", s.db_idle_in_transaction_timeout_ms,
+                 "The server ends a session idle inside a transaction this long (0 = no limit)")
+      ->envname("STE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS")
+      ->check(CLI::Range(0, 86'400'000))
+      ->capture_default_str();
+  app.parse_complete_callback([&s] { set_default_pg_timeouts(pg_timeouts(s)); });
   app.add_option("--log-format", s.log_format, "json or text")
       ->envname("STE_LOG_FORMAT")
       ->check(CLI::IsMember({"json", "text"}))
@@ -32,6 +49,14 @@ void add_common_options(CLI::App& app, CommonSettings& s) {
       ->envname("STE_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+}
+
+PgTimeouts pg_timeouts(const CommonSettings& s) {
+  PgTimeouts t;
+  t.connect = std::chrono::seconds{s.db_connect_timeout_s};
+  t.statement = std::chrono::milliseconds{s.db_statement_timeout_ms};
+  t.idle_in_transaction = std::chrono::milliseconds{s.db_idle_in_transaction_timeout_ms};
+  return t;
 }
 
 void add_http_option(CLI::App& app, std::string& addr) {

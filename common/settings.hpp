@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/nats_client.hpp"
+#include "common/pg_connection.hpp"
 #include "common/redelivery.hpp"
 
 namespace ste {
@@ -17,9 +18,16 @@ struct CommonSettings {
   std::string log_format = "json";
   std::string log_level = "info";
   RedeliveryPolicy redelivery;  ///< the services only: add_redelivery_option
+  int db_connect_timeout_s = 5;
+  int db_statement_timeout_ms = 30000;            ///< 0 = none (server and client side)
+  int db_idle_in_transaction_timeout_ms = 60000;  ///< 0 = none
 };
 
-/// Options every binary has: NATS, database, logging.
+/// The database timeouts of these settings.
+PgTimeouts pg_timeouts(const CommonSettings& s);
+
+/// Options every binary has: NATS, database (with its timeouts, which become the process-wide
+/// connection defaults once parsing completes: set_default_pg_timeouts), logging.
 void add_common_options(CLI::App& app, CommonSettings& s);
 /// `--http-addr` / STE_HTTP_ADDR with the service's own default.
 void add_http_option(CLI::App& app, std::string& addr);

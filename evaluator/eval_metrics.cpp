@@ -23,6 +23,20 @@ prometheus::Counter& window_stats_counter(prometheus::Registry& r, const std::st
       .Register(r)
       .Add({{"result", result}});
 }
+prometheus::Counter& dead_lettered(prometheus::Registry& r, const std::string& reason) {
+  return prometheus::BuildCounter()
+      .Name("ste_dead_lettered_total")
+      .Help("Messages moved to ste.dead.<stream> (terminated on their stream), by reason")
+      .Register(r)
+      .Add({{"stream", "STE_BATCHES"}, {"reason", reason}});
+}
+prometheus::Counter& ack_failure(prometheus::Registry& r, const std::string& op) {
+  return prometheus::BuildCounter()
+      .Name("ste_nats_ack_failures_total")
+      .Help("JetStream acknowledgements (ack, nak, term) that failed; the message is redelivered")
+      .Register(r)
+      .Add({{"op", op}});
+}
 }  // namespace
 
 EvalMetrics::EvalMetrics(prometheus::Registry& r)
@@ -39,7 +53,9 @@ EvalMetrics::EvalMetrics(prometheus::Registry& r)
           counter(r, "ste_eval_skipped_few_buckets_total",
                   "Deviation checks skipped: fewer than 5 one-minute buckets of history")),
       errors_database(error_counter(r, "database")),
+      errors_evaluation(error_counter(r, "evaluation")),
       errors_bad_summary(error_counter(r, "bad_summary")),
+      errors_dead_letter(error_counter(r, "dead_letter")),
       errors_publish(error_counter(r, "publish")),
       window_stats_hit(window_stats_counter(r, "hit")),
       window_stats_miss(window_stats_counter(r, "miss")),
@@ -54,6 +70,11 @@ EvalMetrics::EvalMetrics(prometheus::Registry& r)
                 .Name("ste_eval_rules")
                 .Help("Enabled rules in the cache")
                 .Register(r)
-                .Add({})) {}
+                .Add({})),
+      dead_lettered_undecodable(dead_lettered(r, "undecodable")),
+      dead_lettered_failed(dead_lettered(r, "evaluation_failed")),
+      ack_failures_ack(ack_failure(r, "ack")),
+      ack_failures_nak(ack_failure(r, "nak")),
+      ack_failures_term(ack_failure(r, "term")) {}
 
 }  // namespace ste::eval

@@ -16,13 +16,21 @@ struct EvalMetrics {
   prometheus::Counter& suppressed_cooldown;
   prometheus::Counter& already_stored;       ///< re-evaluation of a summary that already fired
   prometheus::Counter& skipped_few_buckets;  ///< deviation rules skipped: fewer than 5 buckets
-  prometheus::Counter& errors_database;      ///< summary handed back for redelivery
-  prometheus::Counter& errors_bad_summary;   ///< undecodable summary, dropped
+  prometheus::Counter& errors_database;      ///< database unreachable/lost/timed out: handed back
+  prometheus::Counter& errors_evaluation;    ///< failed for the summary's own reasons (retried,
+                                             ///< then dead-lettered)
+  prometheus::Counter& errors_bad_summary;   ///< undecodable summary (dead-lettered at once)
+  prometheus::Counter& errors_dead_letter;   ///< a dead letter could not be published (nak'd)
   prometheus::Counter& errors_publish;       ///< alert stored but its NATS event not published
   prometheus::Counter& window_stats_hit;     ///< distinct window statistics found in the cache
   prometheus::Counter& window_stats_miss;    ///< distinct window statistics queried (cache on)
   prometheus::Histogram& eval_seconds;       ///< per summary
   prometheus::Gauge& rules;                  ///< enabled rules in the cache
+  prometheus::Counter& dead_lettered_undecodable;  ///< ste_dead_lettered_total{STE_BATCHES,...}
+  prometheus::Counter& dead_lettered_failed;       ///< ... reason="evaluation_failed"
+  prometheus::Counter& ack_failures_ack;           ///< ste_nats_ack_failures_total{op="ack"}
+  prometheus::Counter& ack_failures_nak;
+  prometheus::Counter& ack_failures_term;
 };
 
 }  // namespace ste::eval

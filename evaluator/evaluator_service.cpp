@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "common/db_probe.hpp"
 #include "common/dead_letter.hpp"
 #include "common/event_loop.hpp"
 #include "common/log.hpp"
@@ -22,42 +23,95 @@ constexpr auto kFetchWait = std::chrono::milliseconds{250};
 const ConsumerSpec kEvaluatorConsumer{"STE_BATCHES", "ste-evaluator", std::chrono::seconds{30},
                                       1000};
 
-/// Decodes and evaluates one summary message; the firewall around one unit of work.
-/// Returns true to ack, false to hand it back for redelivery.
-bool handle_summary(std::string_view body, SummaryParser& parser, SummaryEvaluator& evaluator,
-                    PgPool& pool, EvalMetrics& metrics) {
+/// What became of one summary.
+struct Handled {
+  enum class Result { evaluated, undecodable, failed };
+  Result result = Result::evaluated;
+  FailureCause cause = FailureCause::message;  ///< for `failed`
+  std::string error;                           ///< for `undecodable` and `failed`
+};
+
+/// Decodes and evaluates one summary message; the firewall around one unit of work. Counts the
+/// error by kind: `database` only for the environment's failures (docs/DESIGN.md §5).
+Handled handle_summary(std::string_view body, SummaryParser& parser, SummaryEvaluator& evaluator,
+                       PgPool& pool, EvalMetrics& metrics) {
   const auto started = std::chrono::steady_clock::now();
   auto parsed = parser.parse(body);
   if (auto* err = std::get_if<SummaryError>(&parsed)) {
     metrics.errors_bad_summary.Increment();
-    log::warn("summary dropped: cannot decode", {{"error", err->message}});
-    return true;
+    return {Handled::Result::undecodable, FailureCause::message, err->message};
   }
   const Summary& summary = std::get<Summary>(parsed);
   try {
     auto db = pool.acquire();
     evaluator.evaluate(summary, *db);
   } catch (const PgError& e) {
+    const bool environment = pg_error_is_environmental(e);
+    (environment ? metrics.errors_database : metrics.errors_evaluation).Increment();
+    log::warn("summary evaluation failed",
+              {{"batch_id", summary.batch_id},
+               {"cause", environment ? "database" : "summary"},
+               {"sqlstate", e.sqlstate()},
+               {"error", e.what()}});
+    return {Handled::Result::failed,
+            environment ? FailureCause::environment : FailureCause::message, e.what()};
+  } catch (const NatsError& e) {  // NATS away: not the summary's fault either
     metrics.errors_database.Increment();
-    log::warn("summary evaluation failed; will be retried",
-              {{"batch_id", summary.batch_id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
-    return false;
+    log::warn("summary evaluation failed", {{"batch_id", summary.batch_id}, {"error", e.what()}});
+    return {Handled::Result::failed, FailureCause::environment, e.what()};
   } catch (const std::exception& e) {
-    metrics.errors_database.Increment();
-    log::warn("summary evaluation failed; will be retried",
-              {{"batch_id", summary.batch_id}, {"error", e.what()}});
-    return false;
+    metrics.errors_evaluation.Increment();
+    log::warn("summary evaluation failed",
+              {{"batch_id", summary.batch_id}, {"cause", "summary"}, {"error", e.what()}});
+    return {Handled::Result::failed, FailureCause::message, e.what()};
   }
   metrics.summaries.Increment();
   metrics.eval_seconds.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  return true;
+  return {};
+}
+
+/// Acks, naks (with back-off) or dead-letters one JetStream summary message after handling.
+/// The caller keeps ownership of `m`.
+void settle(natsMsg* m, const Handled& h, NatsClient& nats, const RedeliveryPolicy& policy,
+            EvalMetrics& metrics, AckResults& acks) {
+  if (h.result == Handled::Result::evaluated) {
+    if (!acks.check(natsMsg_Ack(m, nullptr), "ack")) metrics.ack_failures_ack.Increment();
+    return;
+  }
+  const std::int64_t delivered = delivery_count(m);
+  const bool undecodable = h.result == Handled::Result::undecodable;
+  const FailureAction action = undecodable ? FailureAction{true, {}}
+                                           : after_failure(policy, h.cause, delivered);
+  if (action.dead_letter) {
+    const char* reason = undecodable ? "undecodable" : "evaluation_failed";
+    try {
+      const natsStatus term = dead_letter(nats, m, kBatchesStream.name, reason, h.error);
+      (undecodable ? metrics.dead_lettered_undecodable : metrics.dead_lettered_failed).Increment();
+      log::warn("summary dead-lettered",
+                {{"reason", reason},
+                 {"deliveries", delivered},
+                 {"subject", dead_letter_subject(kBatchesStream.name)},
+                 {"error", h.error}});
+      if (!acks.check(term, "term")) metrics.ack_failures_term.Increment();
+      return;
+    } catch (const NatsError& e) {  // not stored anywhere else yet: hand it back
+      metrics.errors_dead_letter.Increment();
+      log::warn("dead letter not published; summary handed back", {{"error", e.what()}});
+    }
+  }
+  const auto delay = action.dead_letter ? policy.first_delay : action.delay;
+  if (!acks.check(natsMsg_NakWithDelay(m, delay.count(), nullptr), "nak")) {
+    metrics.ack_failures_nak.Increment();
+  }
 }
 
 void worker_loop(int index, NatsClient& nats, SummaryEvaluator& evaluator, PgPool& pool,
-                 EvalMetrics& metrics, const std::atomic<bool>& stopping) {
+                 EvalMetrics& metrics, const RedeliveryPolicy& policy,
+                 const std::atomic<bool>& stopping) {
   natsSubscription* sub = nats.pull_subscribe(kEvaluatorConsumer, kBatchesSubject);
   SummaryParser parser;
+  AckResults acks;
   TimePoint last_warning{};
   while (!stopping) {
     natsMsgList list{};
@@ -77,11 +131,8 @@ void worker_loop(int index, NatsClient& nats, SummaryEvaluator& evaluator, PgPoo
       natsMsg* m = list.Msgs[i];
       const std::string_view body(natsMsg_GetData(m),
                                   static_cast<size_t>(natsMsg_GetDataLength(m)));
-      if (handle_summary(body, parser, evaluator, pool, metrics)) {
-        natsMsg_Ack(m, nullptr);
-      } else {
-        natsMsg_NakWithDelay(m, kRedeliveryDelayMs, nullptr);
-      }
+      settle(m, handle_summary(body, parser, evaluator, pool, metrics), nats, policy, metrics,
+             acks);
     }
     natsMsgList_Destroy(&list);
   }
@@ -98,7 +149,11 @@ struct CoreContext {
 void on_core_summary(natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
   auto* ctx = static_cast<CoreContext*>(closure);
   const std::string_view body(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-  handle_summary(body, ctx->parser, *ctx->evaluator, *ctx->pool, *ctx->metrics);  // at-most-once
+  // At-most-once: no redelivery and no dead letters; a failure is logged and counted.
+  const Handled h = handle_summary(body, ctx->parser, *ctx->evaluator, *ctx->pool, *ctx->metrics);
+  if (h.result == Handled::Result::undecodable) {
+    log::warn("summary dropped: cannot decode", {{"error", h.error}});
+  }
   natsMsg_Destroy(m);
 }
 
@@ -144,15 +199,11 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   delivery_cfg.allow_private_tenant_targets = cfg.allow_private_tenant_webhooks;
   DeliveryWorker deliveries(pool, delivery_cfg, delivery_metrics);
 
+  DbProbe db_probe(cfg.common.database_url);  // /readyz never waits on the database itself
+  db_probe.start();
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
     if (!nats.connected()) return "nats not connected";
-    try {
-      auto db = pool.acquire(std::chrono::milliseconds{500});
-      db->exec("SELECT 1");
-    } catch (const std::exception& e) {
-      return std::string("database: ") + e.what();
-    }
-    return {};
+    return db_probe.problem();
   });
   SystemClock api_clock;
   api::ApiLimits api_limits;
@@ -169,7 +220,9 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   CoreContext core_ctx{&evaluator, &pool, &metrics, {}};
   if (jetstream) {
     for (int i = 0; i < cfg.workers; ++i) {
-      workers.emplace_back([&, i] { worker_loop(i, nats, evaluator, pool, metrics, stopping); });
+      workers.emplace_back([&, i] {
+        worker_loop(i, nats, evaluator, pool, metrics, cfg.common.redelivery, stopping);
+      });
     }
   } else {
     nats_check(natsConnection_QueueSubscribe(&core_sub, nats.conn(), kBatchesSubject,
@@ -204,6 +257,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   deliveries.stop();
   rules.stop();
   http.stop();
+  db_probe.stop();
   log::info("evaluator stopped");
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "common/db_probe.hpp"
 #include "common/dead_letter.hpp"
 #include "common/event_loop.hpp"
 #include "common/log.hpp"
@@ -186,8 +187,13 @@ int run_ingester(const IngesterConfig& cfg) {
                                   reject_log, std::chrono::hours{24} * cfg.retention_days,
                                   jetstream, parse_limits(cfg), deferral_policy(cfg)});
 
+  // The probe answers within its deadline even when PostgreSQL is frozen (a writer waiting on it
+  // only fails after the statement timeout).
+  DbProbe db_probe(cfg.common.database_url);
+  db_probe.start();
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
     if (!nats.connected()) return "nats not connected";
+    if (auto problem = db_probe.problem(); !problem.empty()) return problem;
     if (!flusher.database_ok()) return "database writes failing";
     return {};
   });
@@ -268,6 +274,7 @@ int run_ingester(const IngesterConfig& cfg) {
     log::warn("final nats flush failed", {{"error", e.what()}});
   }
   http.stop();
+  db_probe.stop();
   log::info("ingester stopped");
   return 0;
 }

@@ -59,3 +59,25 @@ TEST_CASE("acknowledgement failures are reported and their log is throttled", "[
   CHECK(results.should_log(t0 + 5s));
   CHECK_FALSE(results.should_log(t0 + 6s));
 }
+
+TEST_CASE("an environment failure is never dead-lettered, only delayed", "[redelivery]") {
+  const RedeliveryPolicy p;
+  for (std::int64_t n : {1, 4, 5, 6, 100, 100000}) {
+    INFO(n);
+    const auto a = ste::after_failure(p, ste::FailureCause::environment, n);
+    CHECK_FALSE(a.dead_letter);
+    CHECK(a.delay == ste::nak_delay(p, n));
+  }
+}
+
+TEST_CASE("a message's own failure is retried with back-off, then dead-lettered", "[redelivery]") {
+  const RedeliveryPolicy p;  // 5 deliveries
+  for (std::int64_t n = 1; n < 5; ++n) {
+    INFO(n);
+    const auto a = ste::after_failure(p, ste::FailureCause::message, n);
+    CHECK_FALSE(a.dead_letter);
+    CHECK(a.delay == ste::nak_delay(p, n));
+  }
+  CHECK(ste::after_failure(p, ste::FailureCause::message, 5).dead_letter);
+  CHECK(ste::after_failure(p, ste::FailureCause::message, 9).dead_letter);
+}
