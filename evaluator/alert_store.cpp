@@ -64,8 +64,12 @@ StoreResult store_alert(PgConnection& db, const Rule& rule, const Tuple& tuple,
   a.id = std::string(ins.text(0, 0));
   a.created_at = TimePoint{std::chrono::microseconds{ins.int64(0, 1)}};
   for (const auto& t : targets) {
-    db.exec("INSERT INTO deliveries (alert_id, tenant_id, target, url) VALUES ($1, $2, $3, $4)",
-            {a.id, std::to_string(tuple.tenant_id), t.target, t.url});
+    PgParam credential;
+    if (t.credential_source == "tenant" && t.credential) credential = *t.credential;
+    db.exec(
+        "INSERT INTO deliveries (alert_id, tenant_id, target, url, credential_source, credential) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        {a.id, std::to_string(tuple.tenant_id), t.target, t.url, t.credential_source, credential});
   }
   tx.commit();
   return {StoreOutcome::stored, std::move(a)};

@@ -19,13 +19,15 @@ WITH due AS (
 ), claimed AS (
   UPDATE deliveries d SET next_attempt_at = now() + $2 * interval '1 second'
   FROM due WHERE d.id = due.id
-  RETURNING d.id, d.alert_id, d.tenant_id, d.target, d.url, d.attempts
+  RETURNING d.id, d.alert_id, d.tenant_id, d.target, d.url, d.attempts, d.credential_source,
+            d.credential
 )
 SELECT c.id, c.alert_id, c.tenant_id, c.target, c.url, c.attempts,
        a.rule_id, t.slug, a.device_key, a.metric, a.condition, a.threshold, a.value,
        (extract(epoch FROM a.reading_ts) * 1000000)::bigint, a.mean, a.stddev, a.severity, a.message,
        (extract(epoch FROM a.created_at) * 1000000)::bigint,
-       i.notification_hub_api_key, i.workflow_engine_secret
+       i.notification_hub_api_key, i.workflow_engine_secret, c.credential_source, c.credential,
+       i.notification_hub_url, i.workflow_engine_url
 FROM claimed c
 JOIN alerts a ON a.id = c.alert_id
 JOIN tenants t ON t.id = c.tenant_id
@@ -38,6 +40,7 @@ WITH upd AS (
   SET status = $2, attempts = $3,
       next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + $4 * interval '1 millisecond' ELSE next_attempt_at END,
       last_error = $5, last_status = $6,
+      credential = CASE WHEN $2 = 'pending' THEN credential END,
       delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END
   WHERE id = $1
   RETURNING next_attempt_at
@@ -60,6 +63,39 @@ std::string_view verdict_name(AttemptVerdict v) {
   return "failed";
 }
 }  // namespace
+
+std::vector<DeliveryTarget> delivery_targets(const std::optional<TenantIntegrations>& tenant,
+                                             const TargetDefaults& defaults) {
+  std::vector<DeliveryTarget> out;
+  const auto add = [&out](const char* target, const std::optional<std::string>& own_url,
+                          const std::optional<std::string>& own_credential,
+                          const std::string& default_url) {
+    if (own_url) {
+      if (!own_url->empty()) out.push_back({target, *own_url, "tenant", own_credential});
+    } else if (!default_url.empty()) {
+      out.push_back({target, default_url, "default", std::nullopt});
+    }
+  };
+  const TenantIntegrations none;
+  const TenantIntegrations& t = tenant ? *tenant : none;
+  add("notification_hub", t.hub_url, t.hub_api_key, defaults.hub_url);
+  add("workflow_engine", t.workflow_url, t.workflow_secret, defaults.workflow_url);
+  return out;
+}
+
+std::string row_credential(const RowCredential& row, const TargetDefaults& defaults) {
+  const bool hub = row.target == "notification_hub";
+  const std::string& default_url = hub ? defaults.hub_url : defaults.workflow_url;
+  const std::string& default_credential = hub ? defaults.hub_api_key : defaults.workflow_secret;
+  if (row.source == "tenant") return row.stored.value_or(std::string());
+  if (row.source == "default") return row.url == default_url ? default_credential : std::string();
+  if (row.source) return {};  // unknown source: no credential rather than a guessed one
+  if (row.tenant_url && *row.tenant_url == row.url) {
+    return row.tenant_credential.value_or(std::string());
+  }
+  if (!default_url.empty() && row.url == default_url) return default_credential;
+  return {};
+}
 
 std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
                                               std::chrono::seconds lease,
@@ -95,11 +131,15 @@ std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
     a.message = std::string(r.text(i, 17));
     a.created_at = from_epoch_us(r.int64(i, 18));
     d.alert_json = alert_to_json(a);
-    if (d.target == "notification_hub") {
-      d.credential = r.is_null(i, 19) ? defaults.hub_api_key : std::string(r.text(i, 19));
-    } else {
-      d.credential = r.is_null(i, 20) ? defaults.workflow_secret : std::string(r.text(i, 20));
-    }
+    const bool hub = d.target == "notification_hub";
+    RowCredential rc;
+    rc.target = d.target;
+    rc.url = d.url;
+    rc.source = r.opt_text(i, 21);
+    rc.stored = r.opt_text(i, 22);
+    rc.tenant_url = r.opt_text(i, hub ? 23 : 24);
+    rc.tenant_credential = r.opt_text(i, hub ? 19 : 20);
+    d.credential = row_credential(rc, defaults);
     out.push_back(std::move(d));
   }
   return out;
@@ -132,19 +172,16 @@ Backlog delivery_backlog(PgConnection& db) {
 
 std::vector<DeliveryTarget> targets_for_tenant(PgConnection& db, std::int64_t tenant_id,
                                                const TargetDefaults& defaults) {
-  std::string hub = defaults.hub_url, wf = defaults.workflow_url;
   auto r = db.exec(
-      "SELECT notification_hub_url, workflow_engine_url FROM tenant_integrations WHERE tenant_id = "
-      "$1",
+      "SELECT notification_hub_url, notification_hub_api_key, workflow_engine_url, "
+      "workflow_engine_secret FROM tenant_integrations WHERE tenant_id = $1",
       {std::to_string(tenant_id)});
+  std::optional<TenantIntegrations> own;
   if (r.rows() == 1) {
-    if (!r.is_null(0, 0)) hub = std::string(r.text(0, 0));
-    if (!r.is_null(0, 1)) wf = std::string(r.text(0, 1));
+    own =
+        TenantIntegrations{r.opt_text(0, 0), r.opt_text(0, 1), r.opt_text(0, 2), r.opt_text(0, 3)};
   }
-  std::vector<DeliveryTarget> out;
-  if (!hub.empty()) out.push_back({"notification_hub", hub});
-  if (!wf.empty()) out.push_back({"workflow_engine", wf});
-  return out;
+  return delivery_targets(own, defaults);
 }
 
 }  // namespace ste::eval

@@ -1,9 +1,12 @@
 #pragma once
-/// DeliveryOutbox: the SQL side of webhook delivery. claim() takes due pending rows with
+/// The SQL side of webhook delivery. claim_deliveries() takes due pending rows with
 /// FOR UPDATE SKIP LOCKED and leases them (next_attempt_at moved past the send timeout) in one
 /// statement, so any number of evaluator instances never send the same row at once and a worker
-/// that dies mid-send only delays the row until its lease ends. record() stores one attempt and
-/// the row's new state in one statement. Thin adapter: the caller supplies the connection.
+/// that dies mid-send only delays the row until its lease ends. record_attempt() stores one
+/// attempt and the row's new state in one statement (a final state clears the row's stored
+/// credential). A credential belongs to its URL (DESIGN §6): delivery_targets() decides which URL
+/// and credential a new row gets, row_credential() what a claimed row is sent with; both pure.
+/// Thin adapter otherwise: the caller supplies the connection.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -15,7 +18,8 @@
 
 namespace ste::eval {
 
-/// The STE_* defaults, used for tenants without their own values in tenant_integrations.
+/// The STE_* defaults: the operator's targets, used for tenants without their own URL in
+/// tenant_integrations. Their credentials go to their URLs only.
 struct TargetDefaults {
   std::string hub_url;
   std::string hub_api_key;
@@ -49,6 +53,41 @@ struct Backlog {
   double oldest_pending_seconds = 0;
 };
 
+/// A tenant's own settings in tenant_integrations (nullopt = not set).
+struct TenantIntegrations {
+  std::optional<std::string> hub_url;
+  std::optional<std::string> hub_api_key;
+  std::optional<std::string> workflow_url;
+  std::optional<std::string> workflow_secret;
+};
+
+/// Pure. The outbox rows to write for a new alert: per target, the tenant's own URL with the
+/// tenant's own credential (none if unset) where the tenant set a URL, else the STE_* URL
+/// (credential_source "default", nothing stored); a target with no URL at all gets no row. A
+/// tenant credential without a tenant URL is never used: it does not go to the STE_* URL.
+std::vector<DeliveryTarget> delivery_targets(const std::optional<TenantIntegrations>& tenant,
+                                             const TargetDefaults& defaults);
+
+/// What a claimed outbox row carries for its credential.
+struct RowCredential {
+  std::string target;  ///< notification_hub | workflow_engine
+  std::string url;     ///< the row's URL
+  /// "default" | "tenant"; nullopt for a row written before schema 004.
+  std::optional<std::string> source;
+  std::optional<std::string> stored;  ///< the tenant credential written with the row
+  /// The tenant's current URL and credential for this target (used for rows without a source).
+  std::optional<std::string> tenant_url;
+  std::optional<std::string> tenant_credential;
+};
+
+/// Pure. The credential to send a claimed row with; empty = none (no X-API-Key header, no
+/// signature). "tenant": the credential stored with the row. "default": the STE_* credential of
+/// the target while the row's URL is still the STE_* URL, else none (the operator moved the
+/// target: the new key does not go to the old URL). No source (written before schema 004): the
+/// credential of whichever source's current URL equals the row's URL, the tenant's first; none
+/// when neither does.
+std::string row_credential(const RowCredential& row, const TargetDefaults& defaults);
+
 /// Leases up to `limit` due rows, oldest first, skipping rows whose URL is in `skip_urls`.
 std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
                                               std::chrono::seconds lease,
@@ -57,8 +96,8 @@ std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
 void record_attempt(PgConnection& db, const ClaimedDelivery& d, const AttemptRecord& a);
 Backlog delivery_backlog(PgConnection& db);
 
-/// The outbox rows to write for a new alert of `tenant_id`: the tenant's own URLs where set,
-/// else the defaults; a target with no URL at all gets no row.
+/// The outbox rows to write for a new alert of `tenant_id` (delivery_targets() on the tenant's
+/// tenant_integrations row).
 std::vector<DeliveryTarget> targets_for_tenant(PgConnection& db, std::int64_t tenant_id,
                                                const TargetDefaults& defaults);
 

@@ -14,7 +14,9 @@ WebhookRequest notification_hub_request(const std::string& hub_url, const std::s
   std::string base = hub_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   req.url = base + "/api/events";
-  req.headers = {{"Content-Type", "application/json"}, {"X-API-Key", api_key}};
+  req.headers = {{"Content-Type", "application/json"}};
+  // No key, no header: an empty X-API-Key would still tell the receiver a key was meant.
+  if (!api_key.empty()) req.headers.emplace_back("X-API-Key", api_key);
 
   JsonWriter w;
   w.begin_object();

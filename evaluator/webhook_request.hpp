@@ -14,8 +14,8 @@ struct WebhookRequest {
 };
 
 /// POST {hub_url without trailing slashes}/api/events, `Content-Type: application/json`,
-/// `X-API-Key: <key>`, body {"event_type":"sensor.alert.created","event_id":"<alert
-/// id>","payload":<alert>}.
+/// `X-API-Key: <key>` when `api_key` is non-empty (no header otherwise), body
+/// {"event_type":"sensor.alert.created","event_id":"<alert id>","payload":<alert>}.
 WebhookRequest notification_hub_request(const std::string& hub_url, const std::string& api_key,
                                         const std::string& alert_id, const std::string& alert_json);
 

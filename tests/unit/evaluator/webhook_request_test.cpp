@@ -34,6 +34,12 @@ TEST_CASE("the notification hub request posts to /api/events with the API key",
   CHECK(req.headers == Headers{{"Content-Type", "application/json"}, {"X-API-Key", "key-123"}});
 }
 
+TEST_CASE("the notification hub request without a key has no X-API-Key header",
+          "[webhook_request]") {
+  const auto req = notification_hub_request("https://hub.example.com", "", kAlertId, kAlertJson);
+  CHECK(req.headers == Headers{{"Content-Type", "application/json"}});
+}
+
 TEST_CASE("the notification hub body wraps the alert object verbatim", "[webhook_request]") {
   const auto req =
       notification_hub_request("https://hub.example.com", "key-123", kAlertId, kAlertJson);
