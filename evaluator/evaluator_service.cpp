@@ -13,6 +13,7 @@
 #include "common/service_http.hpp"
 #include "evaluator/api/api_server.hpp"
 #include "evaluator/delivery_worker.hpp"
+#include "evaluator/retention_pruner.hpp"
 #include "evaluator/summary_evaluator.hpp"
 
 namespace ste::eval {
@@ -198,6 +199,11 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   delivery_cfg.total_timeout = std::chrono::milliseconds{cfg.delivery_timeout_ms};
   delivery_cfg.allow_private_tenant_targets = cfg.allow_private_tenant_webhooks;
   DeliveryWorker deliveries(pool, delivery_cfg, delivery_metrics);
+  SystemClock retention_clock;
+  RetentionConfig retention_cfg;
+  retention_cfg.retention_days = cfg.alert_retention_days;
+  retention_cfg.interval = std::chrono::seconds{cfg.retention_interval_s};
+  RetentionPruner retention(pool, retention_clock, retention_cfg, *registry);
 
   DbProbe db_probe(cfg.common.database_url);  // /readyz never waits on the database itself
   db_probe.start();
@@ -232,6 +238,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   }
 
   deliveries.start();
+  retention.start();
 
   EventLoop loop;
   loop.on_shutdown_signal([&](int sig) {
@@ -255,6 +262,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     natsSubscription_Destroy(core_sub);
   }
   deliveries.stop();
+  retention.stop();
   rules.stop();
   http.stop();
   db_probe.stop();

@@ -5,9 +5,9 @@
 /// systemd watchdog); STE_EVAL_WORKERS consumer threads, each with its own pull subscription on the
 /// shared durable consumer `ste-evaluator` (or, in core mode, cnats' callback thread for the
 /// `ste-evaluator` queue group), taking connections from the PgPool of STE_DB_POOL_SIZE; the
-/// RuleCache listener; cpp-httplib's threads. The firewall: any error evaluating one summary is
-/// logged at warn, counted, and the next summary is processed; a database error hands the summary
-/// back to JetStream so it is evaluated later.
+/// RuleCache listener; the RetentionPruner; cpp-httplib's threads. The firewall: any error
+/// evaluating one summary is logged at warn, counted, and the next summary is processed; a
+/// database error hands the summary back to JetStream so it is evaluated later.
 #include <string>
 
 #include "common/settings.hpp"
@@ -32,6 +32,8 @@ struct EvaluatorConfig {
   int delivery_max_attempts = 8;
   int delivery_timeout_ms = 5000;              ///< total per webhook request, connecting included
   bool allow_private_tenant_webhooks = false;  ///< tenant URLs may reach non-public addresses
+  int alert_retention_days = 90;   ///< alerts (and their deliveries) older are pruned; 0 = never
+  int retention_interval_s = 300;  ///< between retention runs
 };
 
 int run_evaluator(const EvaluatorConfig& config);

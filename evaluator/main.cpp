@@ -48,6 +48,18 @@ int main(int argc, char** argv) {
                  "addresses (the STE_* default targets always may)")
       ->envname("STE_ALLOW_PRIVATE_TENANT_WEBHOOKS")
       ->capture_default_str();
+  app.add_option("--alert-retention-days", cfg.alert_retention_days,
+                 "Alerts older than this many days are deleted with their deliveries and "
+                 "attempts (an alert with a pending delivery waits until it is final; 0 = keep "
+                 "forever)")
+      ->envname("STE_ALERT_RETENTION_DAYS")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
+  app.add_option("--retention-interval-s", cfg.retention_interval_s,
+                 "Seconds between alert retention runs")
+      ->envname("STE_RETENTION_INTERVAL_S")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   app.add_option("--admin-api-key", cfg.admin_api_key,
                  "Admin API key (unset = admin endpoints disabled)")
       ->envname("STE_ADMIN_API_KEY");
