@@ -134,6 +134,7 @@ bool MessageIntake::handle(natsMsg* msg) {
     }
     // A message that waited for the new-device cap is back, whatever happens to it now.
     first_deferred = deferrals_.take(seq);
+    if (first_deferred) d_.metrics.device_cap_held.Set(static_cast<double>(deferrals_.held()));
   }
 
   const auto parsed_subject = parse_sensor_subject(subject);

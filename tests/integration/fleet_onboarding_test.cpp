@@ -106,8 +106,15 @@ TEST_CASE("1,000 new devices publishing at once against a small cap lose nothing
   CHECK(query_count(p.db_url, "SELECT count(*) FROM devices") == kDevices);
   CHECK(Pipeline::metric(p.ingester_port, kDeviceLimitRejections) == 0);
   CHECK(Pipeline::metric(p.ingester_port, kDeferred) > 0);
-  // Nothing is left waiting, and what waited was announced with what to do about it.
+  // Nothing is left waiting or counted in flight (a message that waited never entered the
+  // in-flight count or the buffer), and what waited was announced with what to do about it.
   CHECK(eventually([&] { return p.stream_messages("SENSORS") == 0; }, 30s));
+  CHECK(eventually(
+      [&] {
+        return Pipeline::metric(p.ingester_port, "ste_ingest_inflight_readings") == 0 &&
+               Pipeline::metric(p.ingester_port, "ste_ingest_device_cap_held") == 0;
+      },
+      30s));
   const std::string log = read_file(p.ingester_log());
   CHECK(log.find("new devices over the cap: their readings wait") != std::string::npos);
   CHECK(log.find("ste-admin devices register") != std::string::npos);
@@ -179,6 +186,17 @@ TEST_CASE("devices registered ahead with ste-admin are accepted whatever the cap
   CHECK(admin(good, "register-2.log") == 0);
   out = read_file(p.logs.path() + "/register-2.log");
   CHECK(out.find(R"("created":0,"existing":50,"invalid":[])") != std::string::npos);
+  // Keys on standard input work the same way.
+  const std::string stdin_keys = keys_file(p.logs.path(), "stdin.txt", "piped-1\npiped-2\n");
+  CHECK(run_command({"/bin/sh", "-c",
+                     fmt::format("{} devices register acme --database-url='{}' < '{}'",
+                                 STE_ADMIN_BIN, p.db_url, stdin_keys)},
+                    p.logs.path() + "/register-stdin.log") == 0);
+  CHECK(read_file(p.logs.path() + "/register-stdin.log")
+            .find(R"("created":2,"existing":0,"invalid":[])") != std::string::npos);
+  CHECK(query_count(p.db_url,
+                    "WITH d AS (DELETE FROM devices WHERE device_key LIKE 'piped-%' "
+                    "RETURNING 1) SELECT count(*) FROM d") == 2);
   // An unknown tenant is an error, not an empty success.
   CHECK(run_command({STE_ADMIN_BIN, "devices", "register", "nobody", "--file", good,
                      "--database-url=" + p.db_url},
