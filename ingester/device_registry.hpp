@@ -19,7 +19,7 @@
 
 namespace ste::ingest {
 
-/// Default bound of the device cache: about 150 MB at most with 1,000,000 entries.
+/// Default bound of the device cache: roughly 200 bytes per entry, some 200 MB when full.
 inline constexpr std::size_t kDefaultDeviceCacheEntries = 1'000'000;
 
 /// Fixed windows of `window` length (aligned to the clock: a minute window opens at :00) per
