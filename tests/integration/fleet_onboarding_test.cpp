@@ -129,7 +129,7 @@ TEST_CASE(
   p.start_ingester({{"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"},
                     {"STE_NEW_DEVICE_WINDOW_SECONDS", "3"},
                     {"STE_DEVICE_CAP_MAX_WAIT_SECONDS", "4"}});
-  constexpr int kDevices = 12;
+  constexpr int kDevices = 20;
   publish_all(p.nats.url(), one_reading_each("spray", kDevices, test_base_time()));
 
   // Every message ends either stored or rejected: none is held longer, none disappears.
@@ -143,16 +143,20 @@ TEST_CASE(
   INFO(read_file(p.ingester_log()).substr(0, 4000));
   REQUIRE(settled);
   CHECK(Pipeline::metric(p.ingester_port, kDeferred) > 0);  // they did wait first
-  // At most one new device per window over the ~7 s a message can live: a few, not twelve.
-  CHECK(p.rows() <= 4);
-  CHECK(Pipeline::metric(p.ingester_port, kDeviceLimitRejections) >= kDevices - 4);
+  // One new device per window over the ~4 s (plus processing delays) a message can live: about
+  // three, not twenty (eight leaves room for a loaded machine's delays).
+  CHECK(p.rows() <= 8);
+  CHECK(Pipeline::metric(p.ingester_port, kDeviceLimitRejections) >= kDevices - 8);
   CHECK(query_count(p.db_url, "SELECT count(*) FROM devices") == p.rows());
   CHECK(eventually([&] { return p.stream_messages("SENSORS") == 0; }, 30s));
 }
 
 TEST_CASE("core NATS cannot hand a message back: over the cap it is rejected at once", "[fleet]") {
   Pipeline p;
-  p.start_ingester({{"STE_NATS_MODE", "core"}, {"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"}});
+  // An hour-long window: no window boundary falls between the two messages.
+  p.start_ingester({{"STE_NATS_MODE", "core"},
+                    {"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"},
+                    {"STE_NEW_DEVICE_WINDOW_SECONDS", "3600"}});
   const TimePoint ts = test_base_time();
   p.client->publish("sensors.acme.first", reading_json("temp", 1, ts));
   p.client->publish("sensors.acme.second", reading_json("temp", 2, ts));
