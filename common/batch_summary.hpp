@@ -25,10 +25,14 @@ struct SummaryTuple {
   std::int64_t count = 0;
 };
 
+/// A batch's summary, or one part of it: a summary too large for one NATS message is split
+/// into parts (same batch_id, `part` 1..`parts`), each a complete summary of its own tuples.
 struct BatchSummary {
   std::string batch_id;
   TimePoint flushed_at{};
-  std::int64_t readings = 0;
+  std::int64_t readings = 0;  ///< readings counted in `tuples` (the sum of their counts)
+  std::int64_t part = 1;      ///< 1-based; summaries without the field are part 1 of 1
+  std::int64_t parts = 1;
   std::vector<SummaryTuple> tuples;  ///< ordered by (tenant_id, device_id, metric)
 };
 

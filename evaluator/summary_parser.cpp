@@ -204,6 +204,7 @@ std::variant<Summary, SummaryError> SummaryParser::parse(std::string_view json) 
 
   Summary out;
   bool has_batch_id = false, has_flushed_at = false, has_readings = false, has_tuples = false;
+  bool has_part = false, has_parts = false;
   for (auto f : obj) {
     od::field field;
     std::string_view key;
@@ -224,6 +225,12 @@ std::variant<Summary, SummaryError> SummaryParser::parse(std::string_view json) 
     } else if (key == "tuples") {
       err = read_tuples(value, out.tuples);
       has_tuples = true;
+    } else if (key == "part") {
+      err = read_field(value, out.part, key);
+      has_part = true;
+    } else if (key == "parts") {
+      err = read_field(value, out.parts, key);
+      has_parts = true;
     }
     if (err) return std::move(*err);
   }
@@ -235,6 +242,10 @@ std::variant<Summary, SummaryError> SummaryParser::parse(std::string_view json) 
   if (!has_flushed_at) return missing("flushed_at");
   if (!has_readings) return missing("readings");
   if (!has_tuples) return missing("tuples");
+  // A split summary names its part; a summary without the fields (older ingesters) is whole.
+  if (has_part != has_parts) return missing(has_part ? "parts" : "part");
+  if (out.parts < 1) return SummaryError{"parts: must be at least 1"};
+  if (out.part < 1 || out.part > out.parts) return SummaryError{"part: must be in 1..parts"};
   return out;
 }
 

@@ -25,9 +25,11 @@ struct SummaryError {
 
 class SummaryParser {
  public:
-  /// Every field is required (tenant and device may be empty strings); unknown fields are
-  /// ignored. Errors read "tuples[3].max_ts: not an RFC 3339 timestamp", "readings: missing",
-  /// or "summary is not valid JSON". The input is copied into a reused padded buffer.
+  /// Every field is required (tenant and device may be empty strings) except `part` and
+  /// `parts`, which come together (1 <= part <= parts) or not at all (a whole summary, 1 of 1);
+  /// unknown fields are ignored. Errors read "tuples[3].max_ts: not an RFC 3339 timestamp",
+  /// "readings: missing", or "summary is not valid JSON". The input is copied into a reused padded
+  /// buffer.
   std::variant<Summary, SummaryError> parse(std::string_view json);
 
  private:

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ingester/in_progress.hpp"
+
 namespace ste::ingest {
 
 BatchBuffer::BatchBuffer(std::size_t max_readings, Millis interval, const Clock& clock)
@@ -65,6 +67,16 @@ std::optional<Millis> BatchBuffer::time_until_due() const {
   if (pending_.readings.size() >= max_readings_) return Millis{0};
   const auto age = std::chrono::duration_cast<Millis>(now - pending_.opened_at);
   return age >= interval_ ? Millis{0} : interval_ - age;
+}
+
+std::vector<natsMsg*> BatchBuffer::messages_due_for_progress(TimePoint now, Millis after) {
+  std::lock_guard lock(mu_);
+  if (pending_.messages.empty() ||
+      !in_progress_due(pending_.opened_at, pending_.progress_at, now, after)) {
+    return {};
+  }
+  pending_.progress_at = now;
+  return pending_.messages;
 }
 
 std::size_t BatchBuffer::size() const {

@@ -45,6 +45,7 @@ struct Batch {
   std::vector<natsMsg*> messages;
   DeviceLabels labels;  ///< by device id, for every device in `readings`
   TimePoint opened_at{};
+  TimePoint progress_at{};  ///< last in-progress signal to the messages (TimePoint{}: none)
   bool empty() const { return readings.empty() && messages.empty(); }
 };
 
@@ -67,6 +68,12 @@ class BatchBuffer {
 
   /// How long until the pending batch becomes due by age; nullopt when the buffer is empty.
   std::optional<Millis> time_until_due() const;
+
+  /// The pending batch's messages when in_progress_due(opened_at, progress_at, now, after), and
+  /// marks them signalled at `now`; empty otherwise (the common case: no copy). The pointers stay
+  /// owned by the batch: the caller may use them only while it prevents the batch from being
+  /// settled (BatchFlusher holds its held-messages lock, which every settle passes through).
+  std::vector<natsMsg*> messages_due_for_progress(TimePoint now, Millis after);
   std::size_t size() const;
 
  private:

@@ -49,6 +49,37 @@ const std::string kStageSql =
         "WITH input AS (SELECT tenant_id, device_id, metric, time, value, unit FROM ste_stage)") +
     kInsertAndRollup;
 
+// Only when fewer rows were inserted than the batch holds (a redelivery, or a device re-sending a
+// key): the batch's keys whose stored row holds another value. The summary then carries the
+// stored value, so it describes what the database holds. Stored rows never change (first write
+// wins, nothing updates `readings`), so the answer is final once the insert statement is done.
+constexpr const char* kStageDiffersSql = R"SQL(
+SELECT s.tenant_id, s.device_id, s.metric, (extract(epoch FROM s.time) * 1000000)::bigint, r.value
+FROM ste_stage s
+JOIN readings r ON r.tenant_id = s.tenant_id AND r.device_id = s.device_id
+               AND r.metric = s.metric AND r.time = s.time
+WHERE r.value <> s.value
+)SQL";
+
+constexpr const char* kUnnestDiffersSql = R"SQL(
+SELECT t.tenant_id, t.device_id, t.metric, t.ts_us, r.value
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::float8[], $6::text[])
+     AS t(tenant_id, device_id, metric, ts_us, value, unit)
+JOIN readings r ON r.tenant_id = t.tenant_id AND r.device_id = t.device_id AND r.metric = t.metric
+               AND r.time = timestamptz 'epoch' + t.ts_us * interval '1 microsecond'
+WHERE r.value <> t.value
+)SQL";
+
+std::vector<StoredValue> stored_values(const PgResult& r) {
+  std::vector<StoredValue> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back(
+        {r.int64(i, 0), r.int64(i, 1), std::string(r.text(i, 2)), r.int64(i, 3), r.float8(i, 4)});
+  }
+  return out;
+}
+
 constexpr const char* kCreateStage =
     "CREATE TEMP TABLE IF NOT EXISTS ste_stage (tenant_id bigint, device_id bigint, metric text, "
     "time timestamptz, value double precision, unit text) ON COMMIT DELETE ROWS";
@@ -121,8 +152,15 @@ std::string encode_copy_rows(std::span<const BufferedReading> readings) {
 }
 
 WriteResult BatchWriter::write_unnest(std::span<const BufferedReading> readings) {
-  auto r = db_.exec(kUnnestSql, encode_unnest_params(readings));
-  return WriteResult{r.int64(0, 0), r.int64(0, 1)};
+  const auto params = encode_unnest_params(readings);
+  auto r = db_.exec(kUnnestSql, params);
+  WriteResult out{r.int64(0, 0), r.int64(0, 1), {}};
+  // One statement, committed on its own; the check after it is still exact because stored rows
+  // never change (see kStageDiffersSql).
+  if (out.inserted < static_cast<std::int64_t>(readings.size())) {
+    out.differing = stored_values(db_.exec(kUnnestDiffersSql, params));
+  }
+  return out;
 }
 
 WriteResult BatchWriter::write_copy(std::span<const BufferedReading> readings) {
@@ -140,8 +178,14 @@ WriteResult BatchWriter::write_copy(std::span<const BufferedReading> readings) {
       db_.copy_in(kCopyStage, data);
     }
     auto r = db_.exec(kStageSql, std::vector<PgParam>{});
+    WriteResult out{r.int64(0, 0), r.int64(0, 1), {}};
+    // Before COMMIT: the stage table empties on commit. The common path (everything inserted)
+    // skips this query.
+    if (out.inserted < static_cast<std::int64_t>(readings.size())) {
+      out.differing = stored_values(db_.exec(kStageDiffersSql));
+    }
     db_.exec("COMMIT");
-    return WriteResult{r.int64(0, 0), r.int64(0, 1)};
+    return out;
   } catch (const PgError&) {
     rollback_quietly(db_);
     throw;

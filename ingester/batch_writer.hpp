@@ -4,6 +4,10 @@
 /// count, so a redelivered message neither duplicates a reading nor double-counts a bucket. The
 /// statement also refreshes devices.last_seen_at (at most once a minute per device).
 ///
+/// When fewer rows were inserted than the batch holds, the same transaction (copy) or a second
+/// statement (unnest) also returns the batch's keys that are stored with another value, so the
+/// summary can describe the stored rows. The batch must not repeat a key (drop_repeated_keys).
+///
 /// Two ways to hand the batch to that statement (chosen by measurement, bench/README.md):
 /// - `copy` (default): binary COPY into a session temp table `ste_stage`, then the statement reads
 ///   it; BEGIN/COPY/statement/COMMIT in one transaction (the temp table empties on commit).
@@ -18,6 +22,7 @@
 
 #include "common/pg_connection.hpp"
 #include "ingester/batch_buffer.hpp"
+#include "ingester/batch_keys.hpp"
 
 namespace ste::ingest {
 
@@ -33,6 +38,8 @@ std::vector<PgParam> encode_unnest_params(std::span<const BufferedReading> readi
 struct WriteResult {
   std::int64_t inserted = 0;     ///< new rows in readings
   std::int64_t rollup_rows = 0;  ///< readings_1m rows created or updated
+  /// Keys of the batch already stored with another value (asked only when inserted < batch).
+  std::vector<StoredValue> differing;
 };
 
 class BatchWriter {

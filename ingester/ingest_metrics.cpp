@@ -39,6 +39,23 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                              "Messages handed back to JetStream for redelivery after a failure")),
       summary_failures(counter(r, "ste_ingest_summary_publish_failures_total",
                                "Batch summaries that could not be published")),
+      batches_summary_failed(prometheus::BuildCounter()
+                                 .Name("ste_ingest_batches_total")
+                                 .Help("Batches written, by result")
+                                 .Register(r)
+                                 .Add({{"result", "summary_failed"}})),
+      summary_parts(counter(r, "ste_ingest_summary_parts_total",
+                            "Summary messages published (a large batch's summary is split)")),
+      messages_in_progress(
+          counter(r, "ste_ingest_messages_in_progress_total",
+                  "In-progress signals sent to JetStream for messages held over 10 s")),
+      ack_failures(counter(r, "ste_ingest_settle_failures_total",
+                           "Acks, naks and in-progress signals that NATS refused", {{"op", "ack"}})),
+      nak_failures(counter(r, "ste_ingest_settle_failures_total",
+                           "Acks, naks and in-progress signals that NATS refused", {{"op", "nak"}})),
+      in_progress_failures(counter(r, "ste_ingest_settle_failures_total",
+                                   "Acks, naks and in-progress signals that NATS refused",
+                                   {{"op", "in_progress"}})),
       batch_seconds(
           prometheus::BuildHistogram()
               .Name("ste_ingest_batch_seconds")

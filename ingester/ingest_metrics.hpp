@@ -25,6 +25,13 @@ struct IngestMetrics {
   prometheus::Counter& readings_dropped;  ///< core mode: lost with a failed batch
   prometheus::Counter& messages_naked;    ///< JetStream: handed back for redelivery
   prometheus::Counter& summary_failures;
+  /// Written, but the summary could not be published (JetStream: the batch is redone).
+  prometheus::Counter& batches_summary_failed;
+  prometheus::Counter& summary_parts;     ///< summary messages published (a batch may need several)
+  prometheus::Counter& messages_in_progress;  ///< in-progress signals sent for held messages
+  prometheus::Counter& ack_failures;          ///< natsMsg_Ack that failed (settle_failures{op})
+  prometheus::Counter& nak_failures;
+  prometheus::Counter& in_progress_failures;
   prometheus::Histogram& batch_seconds;  ///< write + summary + ack per batch
   prometheus::Histogram& batch_size;
   prometheus::Gauge& buffered_readings;

@@ -274,3 +274,40 @@ TEST_CASE("a summary longer than any before it is parsed whole", "[summary_parse
   CHECK(s.tuples.back().device_id == 1999);
   CHECK(s.tuples.back().max_ts == ts("2026-11-28T11:00:01.999999Z"));
 }
+
+TEST_CASE("a summary without part fields is one whole part", "[summary_parser]") {
+  SummaryParser p;
+  const Summary s = parse_ok(p, object(summary_fields("[]")));
+  CHECK(s.part == 1);
+  CHECK(s.parts == 1);
+}
+
+TEST_CASE("a part of a split summary carries its part number and the number of parts",
+          "[summary_parser]") {
+  Fields f = summary_fields("[" + object(tuple_fields()) + "]");
+  f.emplace_back("part", "2");
+  f.emplace_back("parts", "3");
+  SummaryParser p;
+  const Summary s = parse_ok(p, object(f));
+  CHECK(s.part == 2);
+  CHECK(s.parts == 3);
+  CHECK(s.tuples.size() == 1);
+}
+
+TEST_CASE("part fields come together, as integers, with 1 <= part <= parts", "[summary_parser]") {
+  const auto [part, parts, error] = GENERATE(table<std::string, std::string, std::string>({
+      {"1", "", "parts: missing"},
+      {"", "2", "part: missing"},
+      {"0", "2", "part: must be in 1..parts"},
+      {"3", "2", "part: must be in 1..parts"},
+      {"-1", "2", "part: must be in 1..parts"},
+      {"1", "0", "parts: must be at least 1"},
+      {R"("1")", "2", "part: not an integer"},
+      {"1", "2.5", "parts: not an integer"},
+  }));
+  Fields f = summary_fields("[]");
+  if (!part.empty()) f.emplace_back("part", part);
+  if (!parts.empty()) f.emplace_back("parts", parts);
+  SummaryParser p;
+  CHECK(parse_error(p, object(f)) == error);
+}

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "ingester/in_progress.hpp"
 
 using ste::ManualClock;
 using ste::Millis;
@@ -249,4 +250,48 @@ TEST_CASE("pushes complete while a writer holding a taken batch is blocked on it
   CHECK(second.readings.back().reading.value == 1000 + static_cast<double>(kMorePushes - 1));
   CHECK(second.messages.front() == fake_msg(100));
   CHECK(buf.size() == 0);
+}
+
+TEST_CASE("held messages are due for in-progress after 10 s, then every 10 s", "[in_progress]") {
+  using ste::ingest::in_progress_due;
+  const ste::TimePoint t0{std::chrono::seconds{1'800'000'000}};
+  const ste::TimePoint never{};
+  CHECK_FALSE(in_progress_due(t0, never, t0, 10s));
+  CHECK_FALSE(in_progress_due(t0, never, t0 + 9999ms, 10s));
+  CHECK(in_progress_due(t0, never, t0 + 10s, 10s));
+  CHECK(in_progress_due(t0, never, t0 + 25s, 10s));
+  // Signalled at 10 s: the next signal at 20 s.
+  CHECK_FALSE(in_progress_due(t0, t0 + 10s, t0 + 19s, 10s));
+  CHECK(in_progress_due(t0, t0 + 10s, t0 + 20s, 10s));
+  // A signal from before this hold (a batch signalled while buffered) counts from the hold.
+  CHECK_FALSE(in_progress_due(t0 + 5s, t0, t0 + 12s, 10s));
+  CHECK(in_progress_due(t0 + 5s, t0, t0 + 15s, 10s));
+  CHECK(ste::ingest::kInProgressAfter < std::chrono::seconds{30});  // the consumer's ack wait
+}
+
+TEST_CASE("the pending batch's messages are handed out for in-progress only when due",
+          "[in_progress][batch_buffer]") {
+  ManualClock clock;
+  BatchBuffer buf(1000, 500ms, clock);
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());  // empty buffer
+  buf.push(readings(1), fake_msg(1));
+  clock.advance(9s);
+  buf.push(readings(1), fake_msg(2));
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());  // 9 s: not yet
+  clock.advance(1s);
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s) ==
+        std::vector<natsMsg*>{fake_msg(1), fake_msg(2)});
+  clock.advance(5s);
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());  // signalled 5 s ago
+  clock.advance(5s);
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s).size() == 2);
+
+  // The batch carries when it was signalled to its writer, and the next batch starts afresh.
+  const ste::TimePoint signalled = clock.now();
+  Batch b = buf.take_all();
+  CHECK(b.progress_at == signalled);
+  buf.push(readings(1), fake_msg(3));
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());
+  clock.advance(10s);
+  CHECK(buf.messages_due_for_progress(clock.now(), 10s) == std::vector<natsMsg*>{fake_msg(3)});
 }
