@@ -1,8 +1,8 @@
 #pragma once
 /// The cooldown decision, pure: a rule fires at most once per device per cooldown_minutes,
 /// counted from the last alert's created_at, both times from the database clock. The atomic part
-/// (an advisory lock per rule/device inside the alert transaction) lives in AlertStore; this is
-/// the decision it takes under that lock.
+/// (an advisory lock per rule/device inside the alert transaction) lives in store_alert()
+/// (alert_store.hpp); this is the decision it takes under that lock.
 #include <optional>
 
 #include "common/clock.hpp"

@@ -1,9 +1,10 @@
 #pragma once
 /// DeliveryWorker: drains the outbox. One thread drives libcurl's multi interface: it claims due
-/// rows (DeliveryOutbox), sends up to `max_in_flight` requests concurrently, at most
-/// `max_in_flight_per_url` of them to one URL, so a target that hangs cannot take every slot
-/// from the others (connect timeout 2 s,
-/// total `total_timeout`, STE_DELIVERY_TIMEOUT_MS, default 5 s; redirects not followed), and
+/// rows (claim_deliveries() in delivery_outbox.hpp), sends up to `max_in_flight` requests
+/// concurrently, at most about `max_in_flight_per_url` of them to one URL (a claim skips URLs that
+/// already have that many in flight and takes at most that many rows, so one URL can reach 2 × the
+/// setting − 1), so a target that hangs cannot take every slot from the others (connect timeout 2
+/// s, total `total_timeout`, STE_DELIVERY_TIMEOUT_MS, default 5 s; redirects not followed), and
 /// records each attempt's outcome with the RetryPolicy's verdict and next time. Evaluation never
 /// waits on it, and a slow or dead receiver only grows the pending backlog. Response bodies are
 /// read up to kMaxResponseBodyBytes and dropped, then the transfer is cut: a huge or endless body
@@ -30,7 +31,9 @@ struct DeliveryConfig {
   TargetDefaults defaults;
   RetryPolicy policy;
   int max_in_flight = 32;
-  int max_in_flight_per_url = 8;  ///< a hanging target holds at most this many slots
+  /// A claim skips a URL with this many requests in flight and takes at most this many rows, so a
+  /// hanging target holds at most 2 × this − 1 slots (15 by default).
+  int max_in_flight_per_url = 8;
   /// STE_ALLOW_PRIVATE_TENANT_WEBHOOKS: let a tenant's own URLs reach loopback/private addresses.
   bool allow_private_tenant_targets = false;
   std::chrono::milliseconds connect_timeout{2000};

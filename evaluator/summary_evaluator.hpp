@@ -1,7 +1,7 @@
 #pragma once
 /// SummaryEvaluator: one summary against the cached rules. Threshold rules are decided in memory;
 /// the deviation statistics for every candidate of the summary come from one set-based query;
-/// each firing is stored by AlertStore (cooldown under an advisory lock) and, after commit,
+/// each firing is stored by store_alert() (cooldown under an advisory lock) and, after commit,
 /// published on `ste.alerts.<tenant>`.
 /// Window statistics are asked once per (series, minute, window) per instance: identical requests
 /// of one summary are sent once, and answers are kept in a WindowStatsCache for the later
