@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "admin/dead_letters.hpp"
 #include "admin/device_keys.hpp"
 #include "common/device_admin.hpp"
 #include "common/json_writer.hpp"
@@ -98,10 +99,33 @@ int main(int argc, char** argv) {
   reg->fallthrough();
   reg->add_option("slug", dev_slug, "Tenant slug")->required();
   reg->add_option("--file", keys_file, "File of keys or CSV (default: standard input)");
+  auto* dead = app.add_subcommand("dead-letters", "Inspect and replay ste.dead.<stream> (NATS)");
+  dead->require_subcommand(1);
+  dead->fallthrough();
+  std::string dead_stream;
+  std::size_t dead_limit = 100;
+  bool dead_data = false;
+  auto* dead_list = dead->add_subcommand("list", "One JSON line per dead letter, oldest first");
+  dead_list->fallthrough();
+  dead_list->add_option("--stream", dead_stream, "Only this stream's (STE_BATCHES, SENSORS)");
+  dead_list->add_option("--limit", dead_limit, "At most this many")->capture_default_str();
+  dead_list->add_flag("--data", dead_data, "Include each message's data");
+  std::vector<std::uint64_t> replay_seqs;
+  bool replay_all = false;
+  auto* dead_replay = dead->add_subcommand(
+      "replay", "Publish dead letters again on their original subject, then delete them");
+  dead_replay->fallthrough();
+  dead_replay->add_option("--seq", replay_seqs, "Sequence(s) from `list`");
+  dead_replay->add_flag("--all", replay_all, "Every dead letter (of --stream when given)");
+  dead_replay->add_option("--stream", dead_stream, "With --all: only this stream's");
   CLI11_PARSE(app, argc, argv);
 
   try {
     log::init("admin", common.log_format, common.log_level);
+    if (dead->parsed()) {
+      return admin::dead_letters_command(common.nats, dead_list->parsed(), dead_stream, dead_limit,
+                                         dead_data, replay_seqs, replay_all);
+    }
     PgConnection db(common.database_url);
     if (migrate->parsed()) {
       const auto dir = schema_dir_or_default(schema_dir);

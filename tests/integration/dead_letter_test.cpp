@@ -148,6 +148,28 @@ TEST_CASE(
   CHECK(p.evaluator_metric("a", R"(ste_eval_errors_total{kind="database"})") == 0);
   CHECK(p.stream_messages("STE_DEAD") == 1);
   CHECK(query_scalar(p.db_url, "SELECT string_agg(device_key, ',') FROM alerts") == "healthy-1");
+
+  // The operator's path (docs/operations.md): list, fix the cause, replay, and it is evaluated.
+  const Process::Env nats_env{{"STE_NATS_URL", p.nats.url()}};
+  const std::string list_log = p.logs.path() + "/dead-list.log";
+  REQUIRE(run_command({STE_ADMIN_BIN, "dead-letters", "list", "--stream", "STE_BATCHES"}, list_log,
+                      30s, nats_env) == 0);
+  const std::string listed = read_file(list_log);
+  INFO(listed);
+  CHECK(listed.find(R"("seq":1,"subject":"ste.dead.STE_BATCHES","reason":"evaluation_failed")") !=
+        std::string::npos);
+  CHECK(listed.find(R"("original_subject":"ste.batches.flushed")") != std::string::npos);
+  CHECK(listed.find(R"("deliveries":"3")") != std::string::npos);
+  exec_sql(p.db_url, "DROP TRIGGER poison ON alerts");
+  const std::string replay_log = p.logs.path() + "/dead-replay.log";
+  REQUIRE(run_command({STE_ADMIN_BIN, "dead-letters", "replay", "--seq", "1"}, replay_log, 30s,
+                      nats_env) == 0);
+  INFO(read_file(replay_log));
+  REQUIRE(eventually([&] { return p.alerts() == 2; }, 20s, 50ms));
+  CHECK(query_scalar(p.db_url,
+                     "SELECT string_agg(device_key, ',' ORDER BY device_key) FROM "
+                     "alerts") == "healthy-1,poison-1");
+  CHECK(p.stream_messages("STE_DEAD") == 0);  // replayed, then deleted
 }
 
 TEST_CASE(
