@@ -26,7 +26,10 @@ bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg,
     pending_.readings.insert(pending_.readings.end(), std::make_move_iterator(readings.begin()),
                              std::make_move_iterator(readings.end()));
   }
-  if (msg != nullptr) pending_.messages.push_back(msg);
+  if (msg != nullptr) {
+    pending_.messages.push_back(msg);
+    pending_.ends.push_back(pending_.readings.size());
+  }
 
   return pending_.readings.size() >= max_readings_;
 }

@@ -43,6 +43,9 @@ using DeviceLabels = std::unordered_map<std::int64_t, DeviceLabel>;
 struct Batch {
   std::vector<BufferedReading> readings;
   std::vector<natsMsg*> messages;
+  /// Where each message's readings end in `readings` (one entry per message, in order), so a
+  /// failing batch can be written again one message at a time.
+  std::vector<std::size_t> ends;
   DeviceLabels labels;  ///< by device id, for every device in `readings`
   TimePoint opened_at{};
   TimePoint progress_at{};  ///< last in-progress signal to the messages (TimePoint{}: none)

@@ -1,7 +1,9 @@
 #include "ingester/batch_flusher.hpp"
 
+#include <span>
 #include <stdexcept>
 
+#include "common/dead_letter.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
 #include "common/uuid.hpp"
@@ -25,7 +27,7 @@ std::size_t summary_budget(std::int64_t max_payload) {
 
 BatchFlusher::BatchFlusher(const Clock& clock, std::string database_url, NatsClient& nats,
                            BatchBuffer& buffer, InflightGate& inflight, IngestMetrics& metrics,
-                           bool jetstream, WriteMethod write_method)
+                           bool jetstream, WriteMethod write_method, RedeliveryPolicy redelivery)
     : clock_(clock),
       database_url_(std::move(database_url)),
       nats_(nats),
@@ -33,7 +35,8 @@ BatchFlusher::BatchFlusher(const Clock& clock, std::string database_url, NatsCli
       inflight_(inflight),
       metrics_(metrics),
       jetstream_(jetstream),
-      write_method_(write_method) {}
+      write_method_(write_method),
+      redelivery_(redelivery) {}
 
 BatchFlusher::~BatchFlusher() { stop(); }
 
@@ -137,7 +140,7 @@ void BatchFlusher::signal_in_progress() {
 }
 
 std::optional<WriteResult> BatchFlusher::write_with_retry(const Batch& batch, PgConnection& db,
-                                                          int index) {
+                                                          int index, WriteFailure& failure) {
   for (int attempt = 1; attempt <= 2; ++attempt) {
     try {
       if (!db.healthy()) db.reconnect();
@@ -154,7 +157,10 @@ std::optional<WriteResult> BatchFlusher::write_with_retry(const Batch& batch, Pg
       if (!db_ok_.exchange(true)) log::info("database writes recovered", {{"writer", index}});
       return r;
     } catch (const PgError& e) {
-      db_ok_ = false;
+      failure = {e.sqlstate(), e.what(),
+                 pg_error_is_environmental(e.sqlstate(), e.connection_lost())};
+      // A statement the data made fail says nothing about the database's health.
+      if (failure.environmental) db_ok_ = false;
       log::error("batch write failed", {{"writer", index},
                                         {"attempt", attempt},
                                         {"readings", batch.readings.size()},
@@ -169,23 +175,60 @@ std::optional<WriteResult> BatchFlusher::write_with_retry(const Batch& batch, Pg
   return std::nullopt;
 }
 
-void BatchFlusher::settle(Batch& batch, int index, bool ok, std::size_t held_readings) {
-  {
-    // After this block the progress thread no longer sees these messages (see the class note).
-    std::lock_guard lock(held_mu_);
-    held_[static_cast<size_t>(index)] = Held{};
+void BatchFlusher::unhold(int index) {
+  std::lock_guard lock(held_mu_);
+  held_[static_cast<size_t>(index)] = Held{};
+}
+
+void BatchFlusher::ack(natsMsg* m) {
+  if (!ack_results_.check(natsMsg_Ack(m, nullptr), "ack")) metrics_.ack_failures.Increment();
+}
+
+void BatchFlusher::nak(natsMsg* m, std::chrono::milliseconds delay) {
+  if (!ack_results_.check(natsMsg_NakWithDelay(m, delay.count(), nullptr), "nak")) {
+    metrics_.nak_failures.Increment();
   }
+  metrics_.messages_naked.Increment();
+}
+
+void BatchFlusher::fail_message(natsMsg* m, const WriteFailure& failure) {
+  const std::int64_t delivered = delivery_count(m);
+  const FailureAction action = after_failure(
+      redelivery_, failure.environmental ? FailureCause::environment : FailureCause::message,
+      delivered);
+  if (action.dead_letter) {
+    try {
+      const natsStatus term = dead_letter(nats_, m, kSensorsStream.name, "write_failed",
+                                          failure.sqlstate + ": " + failure.error);
+      metrics_.dead_lettered.Increment();
+      log::warn("message dead-lettered: its readings cannot be written",
+                {{"subject", natsMsg_GetSubject(m)},
+                 {"deliveries", delivered},
+                 {"sqlstate", failure.sqlstate},
+                 {"error", failure.error},
+                 {"dead_letter_subject", dead_letter_subject(kSensorsStream.name)}});
+      if (!ack_results_.check(term, "term")) metrics_.ack_failures.Increment();
+      return;
+    } catch (const NatsError& e) {  // not stored anywhere else: hand it back
+      log::warn("dead letter not published; message handed back", {{"error", e.what()}});
+    }
+  }
+  nak(m, action.dead_letter ? redelivery_.first_delay : action.delay);
+}
+
+void BatchFlusher::settle(Batch& batch, int index, bool ok, std::size_t held_readings,
+                          const WriteFailure* failure) {
+  unhold(index);
   // A refused ack or nak is counted and logged (throttled); the message comes back after the
   // ack wait either way.
   for (natsMsg* m : batch.messages) {
     if (jetstream_ && m != nullptr) {
       if (ok) {
-        if (!ack_results_.check(natsMsg_Ack(m, nullptr), "ack")) metrics_.ack_failures.Increment();
+        ack(m);
+      } else if (failure != nullptr) {
+        fail_message(m, *failure);
       } else {
-        if (!ack_results_.check(natsMsg_NakWithDelay(m, kRedeliveryDelayMs, nullptr), "nak")) {
-          metrics_.nak_failures.Increment();
-        }
-        metrics_.messages_naked.Increment();
+        nak(m, std::chrono::milliseconds{kRedeliveryDelayMs});
       }
     }
     natsMsg_Destroy(m);
@@ -193,6 +236,69 @@ void BatchFlusher::settle(Batch& batch, int index, bool ok, std::size_t held_rea
   batch.messages.clear();
   inflight_.release(static_cast<std::int64_t>(held_readings));
   metrics_.inflight_readings.Set(static_cast<double>(inflight_.count()));
+}
+
+void BatchFlusher::isolate(Batch& batch, PgConnection& db, int index, std::size_t held_readings) {
+  log::warn("batch failed for its data; writing its messages one at a time",
+            {{"messages", batch.messages.size()}, {"readings", batch.readings.size()}});
+  Batch good;  // the readings of the messages that stored, for their summary
+  good.labels = batch.labels;
+  std::vector<bool> stored(batch.messages.size(), false);
+  std::vector<WriteFailure> failures(batch.messages.size());
+  std::optional<WriteFailure> outage;  // once the database itself fails, stop trying
+  std::int64_t inserted = 0;
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    const std::size_t end = batch.ends[i];
+    std::span<BufferedReading> mine(batch.readings.data() + begin, end - begin);
+    begin = end;
+    if (outage) {
+      failures[i] = *outage;
+      continue;
+    }
+    try {
+      if (!db.healthy()) db.reconnect();
+      WriteResult r = BatchWriter(db, write_method_).write(mine);
+      inserted += r.inserted;
+      apply_stored_values(mine, r.differing);
+      good.readings.insert(good.readings.end(), std::make_move_iterator(mine.begin()),
+                           std::make_move_iterator(mine.end()));
+      stored[i] = true;
+    } catch (const PgError& e) {
+      failures[i] = {e.sqlstate(), e.what(),
+                     pg_error_is_environmental(e.sqlstate(), e.connection_lost())};
+      if (failures[i].environmental) {
+        db_ok_ = false;
+        outage = failures[i];
+      }
+    }
+  }
+  metrics_.readings_stored.Increment(static_cast<double>(inserted));
+  metrics_.readings_duplicate.Increment(static_cast<double>(good.readings.size()) -
+                                        static_cast<double>(inserted));
+
+  std::lock_guard nats_lock(nats_mu_);
+  const bool published = good.readings.empty() || publish_summary(good);
+  unhold(index);
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    natsMsg* m = batch.messages[i];
+    if (!stored[i]) {
+      ++failed;
+      fail_message(m, failures[i]);
+    } else if (published) {
+      ack(m);
+    } else {
+      nak(m, std::chrono::milliseconds{kRedeliveryDelayMs});
+    }
+    natsMsg_Destroy(m);
+  }
+  batch.messages.clear();
+  inflight_.release(static_cast<std::int64_t>(held_readings));
+  metrics_.inflight_readings.Set(static_cast<double>(inflight_.count()));
+  (published ? metrics_.batches_ok : metrics_.batches_summary_failed).Increment();
+  log::info("batch written one message at a time",
+            {{"messages", batch.ends.size()}, {"failed", failed}, {"inserted", inserted}});
 }
 
 bool BatchFlusher::publish_summary(const Batch& batch) {
@@ -246,8 +352,15 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
   }
   metrics_.batch_size.Observe(static_cast<double>(held_readings));
   // One reading per key, the first: what the database keeps (first write wins).
-  drop_repeated_keys(batch.readings);
-  std::optional<WriteResult> written = write_with_retry(batch, db, index);
+  drop_repeated_keys(batch.readings, batch.ends);
+  WriteFailure failure;
+  std::optional<WriteResult> written = write_with_retry(batch, db, index, failure);
+  if (!written && jetstream_ && !failure.environmental &&
+      batch.ends.size() == batch.messages.size()) {
+    metrics_.batches_failed.Increment();
+    isolate(batch, db, index, held_readings);
+    return;
+  }
   if (!written) {
     metrics_.batches_failed.Increment();
     if (!jetstream_) metrics_.readings_dropped.Increment(static_cast<double>(held_readings));
@@ -255,7 +368,7 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
                                   {"messages", batch.messages.size()},
                                   {"action", jetstream_ ? "redeliver" : "dropped"}});
     std::lock_guard nats_lock(nats_mu_);
-    settle(batch, index, false, held_readings);
+    settle(batch, index, false, held_readings, &failure);
     return;
   }
   metrics_.readings_stored.Increment(static_cast<double>(written->inserted));

@@ -4,8 +4,12 @@
 /// drops repeated keys (first wins), writes it in one statement (retried once after 100 ms),
 /// publishes its summary on `ste.batches.flushed` (split into parts that fit the server's
 /// max_payload, each JetStream-acked), then acks the source messages. A batch that still fails
-/// is handed back to JetStream (nak with delay: nothing lost, memory freed) or, in core mode,
-/// dropped and counted. Each thread owns its PostgreSQL connection. stop() drains the buffer
+/// is handed back to JetStream (nak with a back-off growing with its deliveries: nothing lost,
+/// memory freed) or, in core mode, dropped and counted. A batch
+/// that failed for its data (not a database outage) is written again one message at a time: the
+/// good messages are stored, summarised and acked, a failing one is nak'd with back-off until its
+/// deliveries are used, then dead-lettered with the SQL error. Each thread owns its PostgreSQL
+/// connection. stop() drains the buffer
 /// before returning.
 ///
 /// In JetStream mode a progress thread tells JetStream, every kInProgressAfter, that messages
@@ -50,7 +54,7 @@ class BatchFlusher {
  public:
   BatchFlusher(const Clock& clock, std::string database_url, NatsClient& nats, BatchBuffer& buffer,
                InflightGate& inflight, IngestMetrics& metrics, bool jetstream,
-               WriteMethod write_method);
+               WriteMethod write_method, RedeliveryPolicy redelivery = {});
   ~BatchFlusher();
 
   /// Opens one connection per writer (throws PgError if the database is unreachable) and starts.
@@ -60,7 +64,8 @@ class BatchFlusher {
   void kick();
   /// Writes everything still buffered, then joins the writers.
   void stop();
-  /// False after a batch failed to write, true again after the next success.
+  /// False after a write failed for the database's reasons (not a batch's data), true again
+  /// after the next success.
   bool database_ok() const { return db_ok_; }
 
  private:
@@ -71,14 +76,33 @@ class BatchFlusher {
     TimePoint signalled{};
   };
 
+  /// Why a batch's write failed (the last attempt's error).
+  struct WriteFailure {
+    std::string sqlstate;
+    std::string error;
+    bool environmental = true;  ///< the database's state, not the data (pg_error_is_environmental)
+  };
+
   void writer_loop(int index);
   void progress_loop();
   void signal_in_progress();
   void process(Batch&& batch, PgConnection& db, int index);
-  std::optional<WriteResult> write_with_retry(const Batch& batch, PgConnection& db, int index);
+  std::optional<WriteResult> write_with_retry(const Batch& batch, PgConnection& db, int index,
+                                              WriteFailure& failure);
+  /// A batch that failed for its data: written again one message at a time; the messages that
+  /// store are summarised and acked, the failing ones nak'd with back-off or dead-lettered.
+  void isolate(Batch& batch, PgConnection& db, int index, std::size_t held_readings);
   bool publish_summary(const Batch& batch);
+  /// After this the progress thread no longer touches the writer's batch (see the class note).
+  void unhold(int index);
+  void ack(natsMsg* m);
+  void nak(natsMsg* m, std::chrono::milliseconds delay);
+  /// A message that failed: nak'd with the back-off of its delivery count, or dead-lettered on
+  /// `ste.dead.SENSORS` when it failed for its own data and has used its deliveries.
+  void fail_message(natsMsg* m, const WriteFailure& failure);
   /// Unregisters the writer's batch, then acks (ok) or naks every message and frees them.
-  void settle(Batch& batch, int index, bool ok, std::size_t held_readings);
+  void settle(Batch& batch, int index, bool ok, std::size_t held_readings,
+              const WriteFailure* failure = nullptr);
 
   const Clock& clock_;
   std::string database_url_;
@@ -88,6 +112,7 @@ class BatchFlusher {
   IngestMetrics& metrics_;
   bool jetstream_;
   WriteMethod write_method_;
+  RedeliveryPolicy redelivery_;
   AckResults ack_results_;
   std::mutex nats_mu_;  // summary publish + acks, one writer at a time
   std::mutex held_mu_;

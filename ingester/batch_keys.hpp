@@ -29,10 +29,14 @@ struct StoredValue {
 /// Removes every reading whose key already occurred earlier in `readings`, keeping the order of
 /// the rest. Returns how many were removed. O(n) expected; no allocation beyond one hash table.
 std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings);
+/// The same, also moving each message's end (`ends`, ascending indexes into `readings`, as in
+/// Batch::ends) to where its remaining readings now end.
+std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings,
+                               std::vector<std::size_t>& ends);
 
 /// Sets the value of each reading whose key is in `stored` to the stored value. Returns how many
 /// readings changed. `readings` must not repeat keys (drop_repeated_keys first).
-std::size_t apply_stored_values(std::vector<BufferedReading>& readings,
+std::size_t apply_stored_values(std::span<BufferedReading> readings,
                                 std::span<const StoredValue> stored);
 
 }  // namespace ste::ingest

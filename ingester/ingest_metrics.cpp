@@ -50,12 +50,18 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
           counter(r, "ste_ingest_messages_in_progress_total",
                   "In-progress signals sent to JetStream for messages held over 10 s")),
       ack_failures(counter(r, "ste_ingest_settle_failures_total",
-                           "Acks, naks and in-progress signals that NATS refused", {{"op", "ack"}})),
+                           "Acks, naks and in-progress signals that NATS refused",
+                           {{"op", "ack"}})),
       nak_failures(counter(r, "ste_ingest_settle_failures_total",
-                           "Acks, naks and in-progress signals that NATS refused", {{"op", "nak"}})),
+                           "Acks, naks and in-progress signals that NATS refused",
+                           {{"op", "nak"}})),
       in_progress_failures(counter(r, "ste_ingest_settle_failures_total",
                                    "Acks, naks and in-progress signals that NATS refused",
                                    {{"op", "in_progress"}})),
+      dead_lettered(counter(r, "ste_dead_lettered_total",
+                            "Messages moved to ste.dead.<stream> (terminated on their stream), by "
+                            "reason",
+                            {{"stream", "SENSORS"}, {"reason", "write_failed"}})),
       batch_seconds(
           prometheus::BuildHistogram()
               .Name("ste_ingest_batch_seconds")

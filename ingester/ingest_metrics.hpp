@@ -32,6 +32,7 @@ struct IngestMetrics {
   prometheus::Counter& ack_failures;          ///< natsMsg_Ack that failed (settle_failures{op})
   prometheus::Counter& nak_failures;
   prometheus::Counter& in_progress_failures;
+  prometheus::Counter& dead_lettered;  ///< ste_dead_lettered_total{SENSORS, write_failed}
   prometheus::Histogram& batch_seconds;  ///< write + summary + ack per batch
   prometheus::Histogram& batch_size;
   prometheus::Gauge& buffered_readings;

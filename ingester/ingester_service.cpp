@@ -153,7 +153,7 @@ int run_ingester(const IngesterConfig& cfg) {
   InflightGate inflight(max_inflight);
   BatchBuffer buffer(static_cast<size_t>(cfg.batch_size), Millis{cfg.batch_interval_ms}, clock);
   BatchFlusher flusher(clock, cfg.common.database_url, nats, buffer, inflight, metrics, jetstream,
-                       cfg.write_method);
+                       cfg.write_method, cfg.common.redelivery);
   flusher.start(cfg.writers);
 
   LookupDb lookup_db(cfg.common.database_url);

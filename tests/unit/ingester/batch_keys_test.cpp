@@ -89,3 +89,25 @@ TEST_CASE("stored values replace the batch's values for their keys only", "[batc
   CHECK(values(rs) == std::vector<double>{20, 96, 97});
   CHECK(apply_stored_values(rs, {}) == 0);
 }
+
+TEST_CASE("each message's end moves with the readings dropped before it", "[batch_keys]") {
+  // Three messages: [a b a'] [b' c] [a'' d]; the primed ones repeat earlier keys.
+  std::vector<BufferedReading> rs = {
+      reading(1, "a", 1, kT0), reading(1, "b", 2, kT0), reading(1, "a", 3, kT0),
+      reading(1, "b", 4, kT0), reading(1, "c", 5, kT0), reading(1, "a", 6, kT0),
+      reading(1, "d", 7, kT0),
+  };
+  std::vector<std::size_t> ends = {3, 5, 7};
+  CHECK(drop_repeated_keys(rs, ends) == 3);
+  CHECK(values(rs) == std::vector<double>{1, 2, 5, 7});
+  CHECK(ends == std::vector<std::size_t>{2, 3, 4});
+}
+
+TEST_CASE("a message whose readings all repeat earlier ones ends where the previous did",
+          "[batch_keys]") {
+  std::vector<BufferedReading> rs = {reading(1, "a", 1, kT0), reading(1, "a", 2, kT0),
+                                     reading(1, "b", 3, kT0)};
+  std::vector<std::size_t> ends = {1, 2, 2, 3};  // the third message has no readings
+  CHECK(drop_repeated_keys(rs, ends) == 1);
+  CHECK(ends == std::vector<std::size_t>{1, 1, 1, 2});
+}
