@@ -32,8 +32,10 @@ prometheus::Counter& dead_lettered(prometheus::Registry& r, const std::string& r
 }
 prometheus::Counter& ack_failure(prometheus::Registry& r, const std::string& op) {
   return prometheus::BuildCounter()
-      .Name("ste_nats_ack_failures_total")
-      .Help("JetStream acknowledgements (ack, nak, term) that failed; the message is redelivered")
+      .Name("ste_eval_settle_failures_total")
+      .Help(
+          "Summary acks, naks and terms that NATS refused; the summary comes back after its "
+          "ack wait")
       .Register(r)
       .Add({{"op", op}});
 }

@@ -28,7 +28,7 @@ struct EvalMetrics {
   prometheus::Gauge& rules;                  ///< enabled rules in the cache
   prometheus::Counter& dead_lettered_undecodable;  ///< ste_dead_lettered_total{STE_BATCHES,...}
   prometheus::Counter& dead_lettered_failed;       ///< ... reason="evaluation_failed"
-  prometheus::Counter& ack_failures_ack;           ///< ste_nats_ack_failures_total{op="ack"}
+  prometheus::Counter& ack_failures_ack;           ///< ste_eval_settle_failures_total{op="ack"}
   prometheus::Counter& ack_failures_nak;
   prometheus::Counter& ack_failures_term;
 };
