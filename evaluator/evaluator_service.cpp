@@ -49,11 +49,10 @@ Handled handle_summary(std::string_view body, SummaryParser& parser, SummaryEval
   } catch (const PgError& e) {
     const bool environment = pg_error_is_environmental(e);
     (environment ? metrics.errors_database : metrics.errors_evaluation).Increment();
-    log::warn("summary evaluation failed",
-              {{"batch_id", summary.batch_id},
-               {"cause", environment ? "database" : "summary"},
-               {"sqlstate", e.sqlstate()},
-               {"error", e.what()}});
+    log::warn("summary evaluation failed", {{"batch_id", summary.batch_id},
+                                            {"cause", environment ? "database" : "summary"},
+                                            {"sqlstate", e.sqlstate()},
+                                            {"error", e.what()}});
     return {Handled::Result::failed,
             environment ? FailureCause::environment : FailureCause::message, e.what()};
   } catch (const NatsError& e) {  // NATS away: not the summary's fault either
@@ -82,18 +81,17 @@ void settle(natsMsg* m, const Handled& h, NatsClient& nats, const RedeliveryPoli
   }
   const std::int64_t delivered = delivery_count(m);
   const bool undecodable = h.result == Handled::Result::undecodable;
-  const FailureAction action = undecodable ? FailureAction{true, {}}
-                                           : after_failure(policy, h.cause, delivered);
+  const FailureAction action =
+      undecodable ? FailureAction{true, {}} : after_failure(policy, h.cause, delivered);
   if (action.dead_letter) {
     const char* reason = undecodable ? "undecodable" : "evaluation_failed";
     try {
       const natsStatus term = dead_letter(nats, m, kBatchesStream.name, reason, h.error);
       (undecodable ? metrics.dead_lettered_undecodable : metrics.dead_lettered_failed).Increment();
-      log::warn("summary dead-lettered",
-                {{"reason", reason},
-                 {"deliveries", delivered},
-                 {"subject", dead_letter_subject(kBatchesStream.name)},
-                 {"error", h.error}});
+      log::warn("summary dead-lettered", {{"reason", reason},
+                                          {"deliveries", delivered},
+                                          {"subject", dead_letter_subject(kBatchesStream.name)},
+                                          {"error", h.error}});
       if (!acks.check(term, "term")) metrics.ack_failures_term.Increment();
       return;
     } catch (const NatsError& e) {  // not stored anywhere else yet: hand it back
