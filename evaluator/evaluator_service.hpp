@@ -5,9 +5,11 @@
 /// systemd watchdog); STE_EVAL_WORKERS consumer threads, each with its own pull subscription on the
 /// shared durable consumer `ste-evaluator` (or, in core mode, cnats' callback thread for the
 /// `ste-evaluator` queue group), taking connections from the PgPool of STE_DB_POOL_SIZE; the
-/// RuleCache listener; the RetentionPruner; cpp-httplib's threads. The firewall: any error
-/// evaluating one summary is logged at warn, counted, and the next summary is processed; a
-/// database error hands the summary back to JetStream so it is evaluated later.
+/// RuleCache listener; the RetentionPruner; the DbProbe behind /readyz; cpp-httplib's threads.
+/// The firewall: any error evaluating one summary is logged at warn, counted, and the next summary
+/// is processed. A failure of the environment (database, NATS) hands the summary back with a
+/// back-off, for as long as it lasts; an undecodable summary, or one that fails for its own
+/// reasons STE_MAX_DELIVERIES times, is dead-lettered on ste.dead.STE_BATCHES (docs/DESIGN.md §5).
 #include <string>
 
 #include "common/settings.hpp"
