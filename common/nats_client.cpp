@@ -97,6 +97,20 @@ NatsClient::~NatsClient() {
   }
 }
 
+void retry_jetstream_setup(const std::function<void()>& setup, std::chrono::seconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      setup();
+      return;
+    } catch (const NatsError& e) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      log::warn("jetstream setup failed; retrying", {{"attempt", attempt}, {"error", e.what()}});
+      std::this_thread::sleep_for(std::chrono::seconds{1});
+    }
+  }
+}
+
 void NatsClient::ensure_stream(const StreamSpec& spec) {
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -96,5 +97,12 @@ class NatsClient {
 
 /// Throws NatsError with cnats' last error text when `s` is not NATS_OK.
 void nats_check(natsStatus s, std::string_view what);
+
+/// Runs `setup` (creating streams and consumers) until it succeeds or `patience` has passed,
+/// logging each failure: a JetStream cluster that is still electing its meta leader, or a server
+/// busy catching up after a restart, answers API calls with time-outs for a while, and a service
+/// started beside it should wait rather than exit. Rethrows the last NatsError after `patience`.
+void retry_jetstream_setup(const std::function<void()>& setup,
+                           std::chrono::seconds patience = std::chrono::seconds{120});
 
 }  // namespace ste

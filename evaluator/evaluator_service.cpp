@@ -179,9 +179,11 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   nats_settings.name = "ste-evaluator";
   NatsClient nats(nats_settings);
   if (jetstream) {
-    nats.ensure_stream(kBatchesStream);
-    nats.ensure_stream(kDeadStream);
-    nats.ensure_pull_consumer(kEvaluatorConsumer);
+    retry_jetstream_setup([&] {
+      nats.ensure_stream(kBatchesStream);
+      nats.ensure_stream(kDeadStream);
+      nats.ensure_pull_consumer(kEvaluatorConsumer);
+    });
   }
 
   const TargetDefaults defaults{cfg.hub_url, cfg.hub_api_key, cfg.workflow_url,

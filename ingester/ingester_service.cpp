@@ -142,10 +142,12 @@ int run_ingester(const IngesterConfig& cfg) {
   nats_settings.name = "ste-ingester";
   NatsClient nats(nats_settings);
   if (jetstream) {
-    nats.ensure_stream(kSensorsStream);
-    nats.ensure_stream(kBatchesStream);
-    nats.ensure_stream(kDeadStream);
-    nats.ensure_pull_consumer(kIngesterConsumer);
+    retry_jetstream_setup([&] {
+      nats.ensure_stream(kSensorsStream);
+      nats.ensure_stream(kBatchesStream);
+      nats.ensure_stream(kDeadStream);
+      nats.ensure_pull_consumer(kIngesterConsumer);
+    });
   }
 
   const int max_inflight =

@@ -119,8 +119,10 @@ TEST_CASE("On a 3-node JetStream cluster, losing a node mid-load loses and dupli
                     {"STE_BATCH_INTERVAL_MS", "100"}});
   // Creating R3 streams waits for the cluster's meta leader; on a loaded 2-core machine that has
   // taken over 30 s (the deadline only matters when it is slow).
-  REQUIRE(eventually(
-      [&] { return read_file(log).find("\"ingester started\"") != std::string::npos; }, 90s));
+  const bool started = eventually(
+      [&] { return read_file(log).find("\"ingester started\"") != std::string::npos; }, 150s);
+  INFO(read_file(log).substr(0, 4000));
+  REQUIRE(started);
 
   constexpr int kTotal = 6000;
   std::atomic<int> published{0};
