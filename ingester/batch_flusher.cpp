@@ -1,5 +1,6 @@
 #include "ingester/batch_flusher.hpp"
 
+#include <algorithm>
 #include <span>
 #include <stdexcept>
 
@@ -217,16 +218,17 @@ void BatchFlusher::fail_message(natsMsg* m, const WriteFailure& failure) {
 }
 
 void BatchFlusher::settle(Batch& batch, int index, bool ok, std::size_t held_readings,
-                          const WriteFailure* failure) {
+                          const FailureOf& failure_of) {
   unhold(index);
   // A refused ack or nak is counted and logged (throttled); the message comes back after the
   // ack wait either way.
-  for (natsMsg* m : batch.messages) {
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    natsMsg* m = batch.messages[i];
     if (jetstream_ && m != nullptr) {
-      if (ok) {
-        ack(m);
-      } else if (failure != nullptr) {
+      if (const WriteFailure* failure = failure_of ? failure_of(i) : nullptr) {
         fail_message(m, *failure);
+      } else if (ok) {
+        ack(m);
       } else {
         nak(m, std::chrono::milliseconds{kRedeliveryDelayMs});
       }
@@ -277,25 +279,14 @@ void BatchFlusher::isolate(Batch& batch, PgConnection& db, int index, std::size_
   metrics_.readings_duplicate.Increment(static_cast<double>(good.readings.size()) -
                                         static_cast<double>(inserted));
 
+  // Repeated keys reached the database and it kept one of each; the summary names each once.
+  if (static_cast<std::size_t>(inserted) < good.readings.size()) drop_repeated_keys(good.readings);
+
+  const auto failed = static_cast<std::size_t>(std::count(stored.begin(), stored.end(), false));
   std::lock_guard nats_lock(nats_mu_);
   const bool published = good.readings.empty() || publish_summary(good);
-  unhold(index);
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
-    natsMsg* m = batch.messages[i];
-    if (!stored[i]) {
-      ++failed;
-      fail_message(m, failures[i]);
-    } else if (published) {
-      ack(m);
-    } else {
-      nak(m, std::chrono::milliseconds{kRedeliveryDelayMs});
-    }
-    natsMsg_Destroy(m);
-  }
-  batch.messages.clear();
-  inflight_.release(static_cast<std::int64_t>(held_readings));
-  metrics_.inflight_readings.Set(static_cast<double>(inflight_.count()));
+  settle(batch, index, published, held_readings,
+         [&](std::size_t i) { return stored[i] ? nullptr : &failures[i]; });
   (published ? metrics_.batches_ok : metrics_.batches_summary_failed).Increment();
   log::info("batch written one message at a time",
             {{"messages", batch.ends.size()}, {"failed", failed}, {"inserted", inserted}});
@@ -351,8 +342,6 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
     held_[static_cast<size_t>(index)] = Held{&batch.messages, batch.opened_at, batch.progress_at};
   }
   metrics_.batch_size.Observe(static_cast<double>(held_readings));
-  // One reading per key, the first: what the database keeps (first write wins).
-  drop_repeated_keys(batch.readings, batch.ends);
   WriteFailure failure;
   std::optional<WriteResult> written = write_with_retry(batch, db, index, failure);
   if (!written && jetstream_ && !failure.environmental &&
@@ -368,16 +357,21 @@ void BatchFlusher::process(Batch&& batch, PgConnection& db, int index) {
                                   {"messages", batch.messages.size()},
                                   {"action", jetstream_ ? "redeliver" : "dropped"}});
     std::lock_guard nats_lock(nats_mu_);
-    settle(batch, index, false, held_readings, &failure);
+    settle(batch, index, false, held_readings, [&](std::size_t) { return &failure; });
     return;
   }
   metrics_.readings_stored.Increment(static_cast<double>(written->inserted));
   metrics_.readings_duplicate.Increment(static_cast<double>(held_readings) -
                                         static_cast<double>(written->inserted));
-  // Keys stored earlier with another value: the summary carries the stored value.
-  if (const std::size_t changed = apply_stored_values(batch.readings, written->differing)) {
-    log::info("readings re-sent with another value; the stored value is kept and evaluated",
-              {{"readings", changed}});
+  // Only when some readings were not inserted (a redelivery, a key re-sent, or repeated within
+  // this batch; the common path skips it): every reading takes the value the database holds for
+  // its key, and each key is summarised once.
+  if (static_cast<std::size_t>(written->inserted) < batch.readings.size()) {
+    if (const std::size_t changed = apply_stored_values(batch.readings, written->differing)) {
+      log::info("readings re-sent with another value; the stored value is kept and evaluated",
+                {{"readings", changed}});
+    }
+    drop_repeated_keys(batch.readings);
   }
   // Summary before ack: a crash in between re-sends the batch, which the idempotent write absorbs.
   // Writers publish and ack one at a time. The database writes above run in parallel; the NATS

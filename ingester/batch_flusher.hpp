@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,9 +101,13 @@ class BatchFlusher {
   /// A message that failed: nak'd with the back-off of its delivery count, or dead-lettered on
   /// `ste.dead.SENSORS` when it failed for its own data and has used its deliveries.
   void fail_message(natsMsg* m, const WriteFailure& failure);
-  /// Unregisters the writer's batch, then acks (ok) or naks every message and frees them.
+  /// The failure of message i of a batch, or nullptr when that message's readings are stored.
+  using FailureOf = std::function<const WriteFailure*(std::size_t)>;
+  /// Unregisters the writer's batch, then settles every message and frees them: a message with a
+  /// failure goes to fail_message(), the others are acked when `ok` (stored and summarised) and
+  /// nak'd for a quick redelivery otherwise (the summary was not published).
   void settle(Batch& batch, int index, bool ok, std::size_t held_readings,
-              const WriteFailure* failure = nullptr);
+              const FailureOf& failure_of = {});
 
   const Clock& clock_;
   std::string database_url_;

@@ -37,19 +37,11 @@ struct KeyHash {
 }  // namespace
 
 std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings) {
-  std::vector<std::size_t> no_ends;
-  return drop_repeated_keys(readings, no_ends);
-}
-
-std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings,
-                               std::vector<std::size_t>& ends) {
   if (readings.size() < 2) return 0;
-  auto end = ends.begin();
   std::unordered_set<KeyView, KeyHash> seen;
   seen.reserve(readings.size());
   std::size_t kept = 0;
   for (std::size_t i = 0; i < readings.size(); ++i) {
-    for (; end != ends.end() && *end <= i; ++end) *end = kept;
     // The views point into readings[i]; a kept reading moves only to a lower index after its
     // key was inserted, so insert a view of where it will live: compact first, then insert.
     if (seen.contains(key_of(readings[i]))) continue;
@@ -57,7 +49,6 @@ std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings,
     seen.insert(key_of(readings[kept]));
     ++kept;
   }
-  for (; end != ends.end(); ++end) *end = kept;
   const std::size_t dropped = readings.size() - kept;
   readings.resize(kept);
   return dropped;

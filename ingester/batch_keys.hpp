@@ -1,10 +1,12 @@
 #pragma once
 /// The batch's uniqueness keys (tenant, device, metric, ts at microseconds, as stored): what makes
 /// the summary describe the rows the database holds, not the values a device happened to send.
-/// - drop_repeated_keys: one reading per key before the write, the first occurrence winning, as
-///   the database would keep it (first write wins).
-/// - apply_stored_values: for keys that were already stored with another value (a device that
-///   re-sent a reading with a new value, or a redelivery), the stored value replaces ours.
+/// Both run only when the write inserted fewer rows than the batch held (the common path skips
+/// them):
+/// - apply_stored_values: for keys stored with another value (a device that re-sent a reading
+///   with a new value, a redelivery, or a key repeated within the batch), the stored value
+///   replaces ours;
+/// - drop_repeated_keys: then one reading per key, so the summary counts each stored row once.
 /// Pure functions.
 #include <cstddef>
 #include <cstdint>
@@ -29,13 +31,9 @@ struct StoredValue {
 /// Removes every reading whose key already occurred earlier in `readings`, keeping the order of
 /// the rest. Returns how many were removed. O(n) expected; no allocation beyond one hash table.
 std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings);
-/// The same, also moving each message's end (`ends`, ascending indexes into `readings`, as in
-/// Batch::ends) to where its remaining readings now end.
-std::size_t drop_repeated_keys(std::vector<BufferedReading>& readings,
-                               std::vector<std::size_t>& ends);
 
 /// Sets the value of each reading whose key is in `stored` to the stored value. Returns how many
-/// readings changed. `readings` must not repeat keys (drop_repeated_keys first).
+/// readings changed. Every reading of a repeated key takes the stored value.
 std::size_t apply_stored_values(std::span<BufferedReading> readings,
                                 std::span<const StoredValue> stored);
 

@@ -6,7 +6,8 @@
 ///
 /// When fewer rows were inserted than the batch holds, the same transaction (copy) or a second
 /// statement (unnest) also returns the batch's keys that are stored with another value, so the
-/// summary can describe the stored rows. The batch must not repeat a key (drop_repeated_keys).
+/// summary can describe the stored rows. A key repeated within the batch is stored once (the
+/// insert keeps one, first write wins) and, when its readings differ, is reported in `differing`.
 ///
 /// Two ways to hand the batch to that statement (chosen by measurement, bench/README.md):
 /// - `copy` (default): binary COPY into a session temp table `ste_stage`, then the statement reads

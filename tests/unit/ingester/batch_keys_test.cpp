@@ -90,24 +90,14 @@ TEST_CASE("stored values replace the batch's values for their keys only", "[batc
   CHECK(apply_stored_values(rs, {}) == 0);
 }
 
-TEST_CASE("each message's end moves with the readings dropped before it", "[batch_keys]") {
-  // Three messages: [a b a'] [b' c] [a'' d]; the primed ones repeat earlier keys.
-  std::vector<BufferedReading> rs = {
-      reading(1, "a", 1, kT0), reading(1, "b", 2, kT0), reading(1, "a", 3, kT0),
-      reading(1, "b", 4, kT0), reading(1, "c", 5, kT0), reading(1, "a", 6, kT0),
-      reading(1, "d", 7, kT0),
-  };
-  std::vector<std::size_t> ends = {3, 5, 7};
-  CHECK(drop_repeated_keys(rs, ends) == 3);
-  CHECK(values(rs) == std::vector<double>{1, 2, 5, 7});
-  CHECK(ends == std::vector<std::size_t>{2, 3, 4});
-}
-
-TEST_CASE("a message whose readings all repeat earlier ones ends where the previous did",
+TEST_CASE("every reading of a key repeated in the batch takes the stored value, then one stays",
           "[batch_keys]") {
-  std::vector<BufferedReading> rs = {reading(1, "a", 1, kT0), reading(1, "a", 2, kT0),
-                                     reading(1, "b", 3, kT0)};
-  std::vector<std::size_t> ends = {1, 2, 2, 3};  // the third message has no readings
-  CHECK(drop_repeated_keys(rs, ends) == 1);
-  CHECK(ends == std::vector<std::size_t>{1, 1, 1, 2});
+  // What the flusher does after a write that kept the first of two readings of one key.
+  std::vector<BufferedReading> rs = {reading(1, "a", 20, kT0), reading(1, "b", 5, kT0),
+                                     reading(1, "a", 95, kT0)};
+  const std::vector<StoredValue> stored = {{1, 1, "a", ste::to_epoch_us(kT0), 20}};
+  CHECK(apply_stored_values(rs, stored) == 1);
+  CHECK(values(rs) == std::vector<double>{20, 5, 20});
+  CHECK(drop_repeated_keys(rs) == 1);
+  CHECK(values(rs) == std::vector<double>{20, 5});
 }
