@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/integration/api_client.hpp"
+#include "tests/integration/async_publisher.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
 
 using namespace ste;
@@ -22,42 +23,12 @@ namespace {
 const std::string kDeviceLimitRejections = R"(ste_ingest_rejected_total{reason="device_limit"})";
 const std::string kDeferred = "ste_ingest_device_cap_deferred_total";
 
-struct OutMsg {
-  std::string subject;
-  std::string payload;
-};
-
-/// Publishes `msgs` with one async JetStream publisher (up to 4096 unacknowledged messages);
-/// returns once the stream has acked every one of them.
-void publish_all(const std::string& nats_url, const std::vector<OutMsg>& msgs) {
+/// Publishes `msgs` into SENSORS (created if the ingester has not yet) and waits for the acks.
+void publish_fleet(const std::string& nats_url, const std::vector<OutMsg>& msgs) {
   NatsSettings s;
   s.urls = nats_url;
-  NatsClient c(s);
-  c.ensure_stream(kSensorsStream);
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.PublishAsync.MaxPending = 4096;
-  int failed_acks = 0;
-  jo.PublishAsync.ErrHandler = [](jsCtx*, jsPubAckErr*, void* closure) {
-    ++*static_cast<int*>(closure);  // cnats destroys the message
-  };
-  jo.PublishAsync.ErrHandlerClosure = &failed_acks;
-  jsCtx* js = nullptr;
-  nats_check(natsConnection_JetStream(&js, c.conn(), &jo), "jetstream context");
-  std::unique_ptr<jsCtx, void (*)(jsCtx*)> js_owner(js, &jsCtx_Destroy);
-  for (const auto& m : msgs) {
-    natsStatus st;
-    do {  // NATS_TIMEOUT: stalled at MaxPending, which is back-pressure
-      st = js_PublishAsync(js, m.subject.c_str(), m.payload.data(),
-                           static_cast<int>(m.payload.size()), nullptr);
-    } while (st == NATS_TIMEOUT);
-    nats_check(st, "publish " + m.subject);
-  }
-  jsPubOptions wait;
-  jsPubOptions_Init(&wait);
-  wait.MaxWait = 60000;
-  nats_check(js_PublishAsyncComplete(js, &wait), "wait for the stream's acks");
-  REQUIRE(failed_acks == 0);
+  NatsClient(s).ensure_stream(kSensorsStream);
+  publish_all(nats_url, msgs);
 }
 
 /// One reading per device: `devices` keys `<prefix>-<i>`.
@@ -96,7 +67,7 @@ TEST_CASE("1,000 new devices publishing at once against a small cap lose nothing
                       reading_json("temp", r, base + std::chrono::seconds{r})});
     }
   }
-  publish_all(p.nats.url(), msgs);
+  publish_fleet(p.nats.url(), msgs);
 
   const bool all = p.wait_rows(kDevices * kReadings, 120s);
   INFO(read_file(p.ingester_log()).substr(0, 4000));
@@ -130,7 +101,7 @@ TEST_CASE(
                     {"STE_NEW_DEVICE_WINDOW_SECONDS", "3"},
                     {"STE_DEVICE_CAP_MAX_WAIT_SECONDS", "4"}});
   constexpr int kDevices = 20;
-  publish_all(p.nats.url(), one_reading_each("spray", kDevices, test_base_time()));
+  publish_fleet(p.nats.url(), one_reading_each("spray", kDevices, test_base_time()));
 
   // Every message ends either stored or rejected: none is held longer, none disappears.
   const bool settled = eventually(
@@ -209,7 +180,7 @@ TEST_CASE("devices registered ahead with ste-admin are accepted whatever the cap
   // Cap 1 and no waiting: anything not registered ahead would be rejected at once.
   p.start_ingester(
       {{"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"}, {"STE_DEVICE_CAP_MAX_WAIT_SECONDS", "0"}});
-  publish_all(p.nats.url(), one_reading_each("known", 50, test_base_time()));
+  publish_fleet(p.nats.url(), one_reading_each("known", 50, test_base_time()));
   CHECK(p.wait_rows(50));
   CHECK(Pipeline::metric(p.ingester_port, kDeviceLimitRejections) == 0);
   CHECK(Pipeline::metric(p.ingester_port, kDeferred) == 0);
@@ -250,7 +221,7 @@ TEST_CASE("devices registered ahead with POST /api/devices are accepted whatever
 
   p.start_ingester(
       {{"STE_MAX_NEW_DEVICES_PER_MINUTE", "1"}, {"STE_DEVICE_CAP_MAX_WAIT_SECONDS", "0"}});
-  publish_all(p.nats.url(), one_reading_each("api", 60, test_base_time()));
+  publish_fleet(p.nats.url(), one_reading_each("api", 60, test_base_time()));
   CHECK(p.wait_rows(60));
   CHECK(Pipeline::metric(p.ingester_port, kDeviceLimitRejections) == 0);
   CHECK(query_count(p.db_url, "SELECT count(*) FROM devices") == 61);
