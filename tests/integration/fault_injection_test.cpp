@@ -57,26 +57,6 @@ std::string first_non_json_line(const std::string& path) {
   return "";
 }
 
-/// The last `n` characters of a log, for failure messages.
-std::string log_tail(const std::string& path, size_t n = 6000) {
-  const std::string s = read_file(path);
-  return s.substr(s.size() > n ? s.size() - n : 0);
-}
-
-struct HttpAnswer {
-  int status = -1;  ///< -1: no answer
-  std::string body;
-};
-
-HttpAnswer http_get(int port, const std::string& path, const httplib::Headers& headers = {}) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2);
-  c.set_read_timeout(10);
-  auto res = c.Get(path, headers);
-  if (!res) return {};
-  return {res->status, res->body};
-}
-
 /// JetStream-publishes with the Pipeline's client, retrying until the stream acks (a broker that
 /// was just restarted may refuse for a moment).
 void publish_acked(Pipeline& p, const std::string& subject, const std::string& payload) {
@@ -181,12 +161,7 @@ TEST_CASE(
   pub.join();
 
   const long long expected = pub.published() + 3;  // + boiler-1's history and the two crossings
-  const bool all_stored = p.wait_rows(expected, 90s);
-  INFO(log_tail(p.ingester_log()));
-  INFO("rows " << p.rows() << " of " << expected);
-  REQUIRE(all_stored);
-  CHECK(p.rows() == expected);
-  CHECK(p.rollup_total() == expected);
+  p.require_stored_exactly(expected, 90s);
   CHECK(published_in_outage > 15000);  // the load really went on during the outage
   CHECK(ingester_not_ready);
 
@@ -547,12 +522,7 @@ TEST_CASE(
   // The other client lets go: both services recover by themselves.
   hog.clear();
   const long long expected = rows_before + kDuring;
-  const bool all_stored = p.wait_rows(expected, 60s);
-  INFO(log_tail(p.ingester_log()));
-  INFO("rows " << p.rows() << " of " << expected);
-  REQUIRE(all_stored);
-  CHECK(p.rows() == expected);
-  CHECK(p.rollup_total() == expected);
+  p.require_stored_exactly(expected, 60s);
   CHECK(total(rejected_by_reason(p.ingester_port)) == 0);
   CHECK(eventually([&] { return p.alerts() == 1; }, 60s, 100ms));
   CHECK(query_scalar(p.db_url, "SELECT device_key FROM alerts") == "boiler-2");

@@ -72,23 +72,8 @@ class Freeze {
   std::vector<int> pids_;
 };
 
-struct HttpAnswer {
-  int status = -1;
-  std::string body;
-};
-
 HttpAnswer readyz(int port) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2);
-  c.set_read_timeout(3);  // readiness must never wait on the database
-  auto res = c.Get("/readyz");
-  if (!res) return {};
-  return {res->status, res->body};
-}
-
-std::string log_tail(const std::string& path, size_t n = 6000) {
-  const std::string s = read_file(path);
-  return s.substr(s.size() > n ? s.size() - n : 0);
+  return http_get(port, "/readyz", {}, 3);  // readiness must never wait on the database
 }
 
 }  // namespace
@@ -235,12 +220,7 @@ TEST_CASE(
   pub.stop();
   pub.join();
   const long long expected = pub.published();
-  const bool all_stored = p.wait_rows(expected, 90s);
-  INFO(log_tail(p.ingester_log()));
-  INFO("rows " << p.rows() << " of " << expected);
-  REQUIRE(all_stored);
-  CHECK(p.rows() == expected);
-  CHECK(p.rollup_total() == expected);
+  p.require_stored_exactly(expected, 90s);
   CHECK(published_while_frozen > 30 * kRate);  // the load really went on
   CHECK(Pipeline::metric(p.ingester_port, "ste_ingest_readings_duplicate_total") == 0);
   CHECK(p.ingester->running());

@@ -20,6 +20,28 @@
 
 namespace ste::test {
 
+/// The last `n` characters of a log, for failure messages.
+inline std::string log_tail(const std::string& path, size_t n = 6000) {
+  const std::string s = read_file(path);
+  return s.substr(s.size() > n ? s.size() - n : 0);
+}
+
+struct HttpAnswer {
+  int status = -1;  ///< -1: no answer
+  std::string body;
+};
+
+/// GET on 127.0.0.1:`port`; `read_timeout_s` bounds the wait for the answer.
+inline HttpAnswer http_get(int port, const std::string& path, const httplib::Headers& headers = {},
+                           int read_timeout_s = 10) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(read_timeout_s);
+  auto res = c.Get(path, headers);
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
 inline std::string run_admin(const std::string& db_url, const std::vector<std::string>& args,
                              const std::string& log_path) {
   std::vector<std::string> argv{STE_ADMIN_BIN};
@@ -171,6 +193,17 @@ struct Pipeline {
   long long rows() const { return query_count(db_url, "SELECT count(*) FROM readings"); }
   long long rollup_total() const {
     return std::stoll(query_scalar(db_url, "SELECT coalesce(sum(n), 0) FROM readings_1m"));
+  }
+
+  /// Waits until `readings` has `expected` rows, then requires exactly that many and a rollup that
+  /// counts each once; the ingester's log tail explains a failure.
+  void require_stored_exactly(long long expected, std::chrono::milliseconds within) {
+    const bool all_stored = wait_rows(expected, within);
+    INFO(log_tail(ingester_log()));
+    INFO("rows " << rows() << " of " << expected);
+    REQUIRE(all_stored);
+    CHECK(rows() == expected);
+    CHECK(rollup_total() == expected);
   }
 
   /// Waits until `readings` has `n` rows (and stays there: a short settle checks no extra rows).
