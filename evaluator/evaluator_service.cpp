@@ -7,6 +7,7 @@
 #include "common/db_probe.hpp"
 #include "common/dead_letter.hpp"
 #include "common/event_loop.hpp"
+#include "common/jetstream_fetch.hpp"
 #include "common/log.hpp"
 #include "common/pg_pool.hpp"
 #include "common/schema_migrator.hpp"
@@ -115,7 +116,7 @@ void worker_loop(int index, NatsClient& nats, SummaryEvaluator& evaluator, PgPoo
   while (!stopping) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, sub, 16, kFetchWait.count(), &jerr);
+    const natsStatus s = fetch_messages(&list, sub, 16, kFetchWait, &jerr);
     if (s == NATS_TIMEOUT) continue;
     if (s != NATS_OK) {
       const auto now = SysClock::now();

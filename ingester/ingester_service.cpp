@@ -7,6 +7,7 @@
 #include "common/db_probe.hpp"
 #include "common/dead_letter.hpp"
 #include "common/event_loop.hpp"
+#include "common/jetstream_fetch.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
 #include "common/schema_migrator.hpp"
@@ -66,7 +67,7 @@ void fetch_loop(natsSubscription* sub, int fetch_size, MessageIntake& intake, Ba
     if (!inflight.wait_for_room(kFetchWait)) continue;  // backpressure: let writers catch up
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, sub, fetch_size, kFetchWait.count(), &jerr);
+    const natsStatus s = fetch_messages(&list, sub, fetch_size, kFetchWait, &jerr);
     if (s == NATS_TIMEOUT) continue;
     if (s != NATS_OK) {
       const auto now = SysClock::now();
