@@ -204,6 +204,8 @@ void NatsClient::js_publish(const std::string& subject, std::string_view data,
       s, fmt::format("jetstream publish {} (jetstream error {})", subject, static_cast<int>(jerr)));
 }
 
+std::int64_t NatsClient::max_payload() { return natsConnection_GetMaxPayload(conn_); }
+
 void NatsClient::flush(std::chrono::milliseconds timeout) {
   nats_check(natsConnection_FlushTimeout(conn_, timeout.count()), "nats flush");
 }

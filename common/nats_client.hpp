@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/publisher.hpp"
+
 namespace ste {
 
 class NatsError : public std::runtime_error {
@@ -64,7 +66,7 @@ struct ConsumerSpec {
   std::int64_t max_ack_pending = 20000;
 };
 
-class NatsClient {
+class NatsClient final : public Publisher {
  public:
   explicit NatsClient(const NatsSettings& settings);
   ~NatsClient();
@@ -79,10 +81,14 @@ class NatsClient {
   natsSubscription* pull_subscribe(const ConsumerSpec& spec, const std::string& filter);
 
   /// Core publish (fire and forget, buffered by cnats).
-  void publish(const std::string& subject, std::string_view data);
+  void publish(const std::string& subject, std::string_view data) override;
   /// JetStream publish that waits for the stream's ack: the message is durable on return.
   void js_publish(const std::string& subject, std::string_view data,
-                  std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
+                  std::chrono::milliseconds timeout) override;
+  void js_publish(const std::string& subject, std::string_view data) {
+    js_publish(subject, data, std::chrono::milliseconds{5000});
+  }
+  std::int64_t max_payload() override;
   void flush(std::chrono::milliseconds timeout);
 
   bool connected() const;
