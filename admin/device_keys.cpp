@@ -5,7 +5,7 @@
 #include <cctype>
 #include <string_view>
 
-#include "ingester/subject_parser.hpp"
+#include "common/identifiers.hpp"
 
 namespace ste::admin {
 
@@ -50,7 +50,7 @@ DeviceKeyList read_device_keys(std::istream& in) {
     const bool first = !seen_content;
     seen_content = true;
     if (first && is_header(col)) continue;
-    if (ingest::is_valid_device_key(col)) {
+    if (ident::is_device_key(col)) {
       out.keys.emplace_back(col);
     } else {
       out.invalid.push_back({number, std::string(col.substr(0, kShownMax))});

@@ -3,8 +3,8 @@
 /// first column is the key (further columns are ignored). Blank lines are skipped; surrounding
 /// spaces and double quotes around the first column are removed; a first line whose first column
 /// is `device`, `device_key`, `device_id` or `key` (any case) is a header and skipped. Each key is
-/// checked with the ingest contract's device-key rule (ingest::is_valid_device_key,
-/// [A-Za-z0-9_-]{1,128}). Pure.
+/// checked with the contract's device-key rule (ident::is_device_key, [A-Za-z0-9_-]{1,128}).
+/// Pure.
 #include <cstddef>
 #include <istream>
 #include <string>

@@ -10,6 +10,7 @@
 #include "admin/dead_letters.hpp"
 #include "admin/device_keys.hpp"
 #include "common/device_admin.hpp"
+#include "common/identifiers.hpp"
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "common/schema_migrator.hpp"
@@ -45,7 +46,7 @@ int register_devices_from(ste::PgConnection& db, const std::string& slug, std::i
   w.end_array().end_object();
   fmt::print("{}\n", w.str());
   if (!list.invalid.empty()) {
-    log::error("device keys rejected: each must be 1-128 characters of [A-Za-z0-9_-]",
+    log::error(fmt::format("device keys rejected: each must be {}", ident::kDeviceKeyRule),
                {{"invalid", list.invalid.size()}, {"first_line", list.invalid.front().line}});
     return 1;
   }

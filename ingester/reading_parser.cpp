@@ -71,11 +71,6 @@ bool is_json_number(std::string_view s) {
   return i == n;
 }
 
-bool is_metric_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '.' ||
-         c == ':' || c == '-';
-}
-
 /// Unicode code points in valid UTF-8 (simdjson has validated the input): non-continuation bytes.
 std::size_t count_code_points(std::string_view s) {
   std::size_t n = 0;
@@ -347,15 +342,9 @@ std::optional<Verdict> check(const RawFields& raw, const MessageContext& ctx,
 
   if (raw.metric == Slot::absent)
     return Verdict{RejectReason::missing_metric, "metric is required"};
-  bool metric_ok = raw.metric == Slot::ok && !raw.metric_text.empty() &&
-                   raw.metric_text.size() <= limits.max_metric_len;
-  for (std::size_t i = 0; metric_ok && i < raw.metric_text.size(); ++i) {
-    metric_ok = is_metric_char(raw.metric_text[i]);
-  }
-  if (!metric_ok) {
+  if (raw.metric != Slot::ok || !ident::is_metric_name(raw.metric_text)) {
     return Verdict{RejectReason::invalid_metric,
-                   fmt::format("metric must be a string of 1-{} characters of [A-Za-z0-9_.:-]",
-                               limits.max_metric_len)};
+                   fmt::format("metric must be a string of {}", ident::kMetricNameRule)};
   }
 
   if (raw.value == Slot::absent) return Verdict{RejectReason::missing_value, "value is required"};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/identifiers.hpp"
 #include "ingester/reading.hpp"
 #include "ingester/reject_reason.hpp"
 
@@ -18,7 +19,8 @@ namespace ste::ingest {
 struct ParseLimits {
   std::size_t max_payload_bytes = 64 * 1024;
   std::size_t max_readings = 1000;
-  std::size_t max_metric_len = 128;
+  /// Not a knob: the contract's metric-name rule (common/identifiers.hpp), fixed.
+  static constexpr std::size_t max_metric_len = ident::kMaxMetricNameLength;
   std::size_t max_unit_chars = 32;
   std::chrono::milliseconds max_future{std::chrono::minutes{5}};
 };

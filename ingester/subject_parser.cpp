@@ -5,20 +5,9 @@ namespace ste::ingest {
 namespace {
 
 constexpr std::string_view kSensorsPrefix = "sensors";
-constexpr std::size_t kMaxSlugLen = 63;
-constexpr std::size_t kMaxDeviceKeyLen = 128;
 // The tenant token goes into `ste.rejected.<token>`; cap it like a slug so a hostile subject
 // cannot make the republish subject arbitrarily long.
-constexpr std::size_t kMaxRejectedTokenLen = 63;
-
-bool is_lower_alnum_or_dash(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-bool is_device_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
+constexpr std::size_t kMaxRejectedTokenLen = ident::kMaxTenantSlugLength;
 
 /// A token that can be placed in a NATS subject as a literal: no separator (cannot occur after
 /// splitting), no wildcard characters, no whitespace or control bytes.
@@ -33,22 +22,6 @@ bool is_usable_subject_token(std::string_view t) {
 
 }  // namespace
 
-bool is_valid_tenant_slug(std::string_view s) {
-  if (s.empty() || s.size() > kMaxSlugLen) return false;
-  for (const char c : s) {
-    if (!is_lower_alnum_or_dash(c)) return false;
-  }
-  return true;
-}
-
-bool is_valid_device_key(std::string_view s) {
-  if (s.empty() || s.size() > kMaxDeviceKeyLen) return false;
-  for (const char c : s) {
-    if (!is_device_key_char(c)) return false;
-  }
-  return true;
-}
-
 std::optional<SensorSubject> parse_sensor_subject(std::string_view subject) {
   const auto first_dot = subject.find('.');
   if (first_dot == std::string_view::npos || subject.substr(0, first_dot) != kSensorsPrefix) {
@@ -58,9 +31,9 @@ std::optional<SensorSubject> parse_sensor_subject(std::string_view subject) {
   const auto second_dot = rest.find('.');
   if (second_dot == std::string_view::npos) return std::nullopt;
   const std::string_view tenant = rest.substr(0, second_dot);
-  // The device key's alphabet has no '.', so a fourth token fails is_valid_device_key.
+  // The device key's alphabet has no '.', so a fourth token fails ident::is_device_key.
   const std::string_view device = rest.substr(second_dot + 1);
-  if (!is_valid_tenant_slug(tenant) || !is_valid_device_key(device)) return std::nullopt;
+  if (!ident::is_tenant_slug(tenant) || !ident::is_device_key(device)) return std::nullopt;
   return SensorSubject{std::string(tenant), std::string(device)};
 }
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/identifiers.hpp"
+
 namespace ste::ingest {
 
 struct SensorSubject {
@@ -19,7 +21,8 @@ std::optional<SensorSubject> parse_sensor_subject(std::string_view subject);
 /// 63 bytes), else `_` (the subject had no usable tenant token at all).
 std::string rejected_subject_token(std::string_view subject);
 
-bool is_valid_tenant_slug(std::string_view s);
-bool is_valid_device_key(std::string_view s);
+/// The contract's rules (common/identifiers.hpp), under the names the ingest path has used.
+inline bool is_valid_tenant_slug(std::string_view s) { return ident::is_tenant_slug(s); }
+inline bool is_valid_device_key(std::string_view s) { return ident::is_device_key(s); }
 
 }  // namespace ste::ingest
