@@ -11,7 +11,7 @@ BatchBuffer::BatchBuffer(std::size_t max_readings, Millis interval, const Clock&
 
 bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg,
                        const DeviceLabel* label) {
-  const TimePoint now = clock_.now();
+  const MonoPoint now = clock_.mono();
   std::lock_guard lock(mu_);
   if (label != nullptr && !readings.empty()) {
     pending_.labels.try_emplace(readings.front().device_id, *label);
@@ -34,7 +34,7 @@ bool BatchBuffer::push(std::vector<BufferedReading>&& readings, natsMsg* msg,
   return pending_.readings.size() >= max_readings_;
 }
 
-bool BatchBuffer::due_locked(TimePoint now) const {
+bool BatchBuffer::due_locked(MonoPoint now) const {
   if (pending_.empty()) return false;
   return pending_.readings.size() >= max_readings_ || now - pending_.opened_at >= interval_;
 }
@@ -46,13 +46,13 @@ Batch BatchBuffer::swap_locked() {
 }
 
 bool BatchBuffer::due() const {
-  const TimePoint now = clock_.now();
+  const MonoPoint now = clock_.mono();
   std::lock_guard lock(mu_);
   return due_locked(now);
 }
 
 std::optional<Batch> BatchBuffer::take_if_due() {
-  const TimePoint now = clock_.now();
+  const MonoPoint now = clock_.mono();
   std::lock_guard lock(mu_);
   if (!due_locked(now)) return std::nullopt;
   return swap_locked();
@@ -64,7 +64,7 @@ Batch BatchBuffer::take_all() {
 }
 
 std::optional<Millis> BatchBuffer::time_until_due() const {
-  const TimePoint now = clock_.now();
+  const MonoPoint now = clock_.mono();
   std::lock_guard lock(mu_);
   if (pending_.empty()) return std::nullopt;
   if (pending_.readings.size() >= max_readings_) return Millis{0};
@@ -72,7 +72,7 @@ std::optional<Millis> BatchBuffer::time_until_due() const {
   return age >= interval_ ? Millis{0} : interval_ - age;
 }
 
-std::vector<natsMsg*> BatchBuffer::messages_due_for_progress(TimePoint now, Millis after) {
+std::vector<natsMsg*> BatchBuffer::messages_due_for_progress(MonoPoint now, Millis after) {
   std::lock_guard lock(mu_);
   if (pending_.messages.empty() ||
       !in_progress_due(pending_.opened_at, pending_.progress_at, now, after)) {

@@ -1,6 +1,8 @@
 #pragma once
 /// BatchBuffer: collects validated readings until STE_BATCH_SIZE readings are buffered or
-/// STE_BATCH_INTERVAL_MS has passed since the first one arrived, whichever comes first.
+/// STE_BATCH_INTERVAL_MS has passed since the first one arrived, whichever comes first. A batch's
+/// age is monotonic time (Clock::mono()): setting the host's clock neither delays nor hastens a
+/// flush.
 ///
 /// Concurrency: push() is called by the consumer thread, take_*() by the writer thread(s). One
 /// mutex guards the pending batch; take swaps the whole batch out under the lock and the database
@@ -46,9 +48,9 @@ struct Batch {
   /// Where each message's readings end in `readings` (one entry per message, in order), so a
   /// failing batch can be written again one message at a time.
   std::vector<std::size_t> ends;
-  DeviceLabels labels;  ///< by device id, for every device in `readings`
-  TimePoint opened_at{};
-  TimePoint progress_at{};  ///< last in-progress signal to the messages (TimePoint{}: none)
+  DeviceLabels labels;      ///< by device id, for every device in `readings`
+  MonoPoint opened_at{};    ///< monotonic: when the first message arrived
+  MonoPoint progress_at{};  ///< last in-progress signal to the messages (MonoPoint{}: none)
   bool empty() const { return readings.empty() && messages.empty(); }
 };
 
@@ -75,12 +77,12 @@ class BatchBuffer {
   /// The pending batch's messages when in_progress_due(opened_at, progress_at, now, after), and
   /// marks them signalled at `now`; empty otherwise (the common case: no copy). The pointers stay
   /// owned by the batch: the caller may use them only while it prevents the batch from being
-  /// settled (BatchFlusher holds its held-messages lock, which every settle passes through).
-  std::vector<natsMsg*> messages_due_for_progress(TimePoint now, Millis after);
+  /// settled (HeldMessages holds its lock, which every settle passes through).
+  std::vector<natsMsg*> messages_due_for_progress(MonoPoint now, Millis after);
   std::size_t size() const;
 
  private:
-  bool due_locked(TimePoint now) const;
+  bool due_locked(MonoPoint now) const;
   Batch swap_locked();
 
   const std::size_t max_readings_;

@@ -5,7 +5,9 @@
 /// caller decides what waits and what is rejected (device_cap_deferral.hpp). Known devices are
 /// kept in a bounded LRU cache (DeviceCache), so the database is asked only on a miss; an evicted
 /// device is simply looked up again. The cap counts per ingester process.
-/// Thread-safe (mutex around cache and limiter; database calls run outside it).
+/// Thread-safe as far as its own state goes (mutex around cache and limiter; the find and create
+/// calls run outside it), so it is as thread-safe as the functions it is given. The ingester gives
+/// it functions on the consumer thread's own connection and calls it from that thread only.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

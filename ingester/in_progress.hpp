@@ -4,7 +4,8 @@
 /// batch whose write is slow (a frozen database until the statement timeout fires) are
 /// redelivered while still held, and written twice. A message is signalled once it has been held
 /// kInProgressAfter, and again every kInProgressAfter while still held; in the normal path
-/// (settled within about a second) nothing is sent. Pure.
+/// (settled within about a second) nothing is sent. Pure; the times are monotonic (Clock::mono()):
+/// how long a message has been held must not jump when the host's clock is set.
 #include <algorithm>
 #include <chrono>
 
@@ -18,8 +19,8 @@ inline constexpr Millis kInProgressAfter{10'000};
 inline constexpr Millis kInProgressTick{1'000};
 
 /// True when messages held since `held_since` and last signalled at `signalled` (a time before
-/// `held_since`, e.g. TimePoint{}, when never) are due for another in-progress signal at `now`.
-inline bool in_progress_due(TimePoint held_since, TimePoint signalled, TimePoint now,
+/// `held_since`, e.g. MonoPoint{}, when never) are due for another in-progress signal at `now`.
+inline bool in_progress_due(MonoPoint held_since, MonoPoint signalled, MonoPoint now,
                             Millis after = kInProgressAfter) {
   return now - std::max(held_since, signalled) >= after;
 }

@@ -1,16 +1,19 @@
 #pragma once
-/// ste-ingester wiring (the thin shell around the pure ingest core).
+/// ste-ingester wiring: assembly only (docs/ARCHITECTURE.md). It builds the parts, hands the
+/// SENSORS consumer to the consumer runtime (common/message_consumer.hpp) and the start-up and
+/// ordered stop to the service runtime (common/service_runtime.hpp).
 ///
 /// Threads and what they own:
 /// - the libuv loop (run()'s thread): SIGTERM/SIGINT, the batch-interval timer that wakes a
-///   writer when the buffer is due by age, hourly partition upkeep (off-loop via uv_queue_work),
-///   systemd watchdog pings;
-/// - the consumer thread (JetStream mode): blocking Fetch, parse/validate, tenant and device
-///   resolution (own PostgreSQL connection), push into the BatchBuffer; in core mode cnats'
-///   subscription thread does the same from a queue-group callback;
+///   writer when the buffer is due by age, hourly partition upkeep and the consumer-lag probe
+///   (off-loop via uv_queue_work), systemd watchdog pings;
+/// - the consumer thread (JetStream mode: the runtime's pull thread; core mode: cnats'
+///   subscription thread): parse/validate, tenant and device resolution (own PostgreSQL
+///   connection), push into the BatchBuffer;
 /// - writer threads (STE_WRITERS, each with its own connection): take a due batch, write it in
-///   one statement, publish its summary, then ack the source messages;
-/// - cpp-httplib's threads for /healthz, /readyz, /metrics.
+///   one statement, publish its summary, then ack the source messages (BatchCommit);
+/// - the progress thread: "in progress" for messages held over 10 s (HeldMessages);
+/// - the DbProbe behind /readyz and cpp-httplib's threads for /healthz, /readyz, /metrics.
 /// Flow control: the consumer stops fetching while `max_inflight` readings are received but not
 /// yet committed, so memory stays bounded when PostgreSQL is slow or away (JetStream keeps the
 /// backlog).

@@ -4,13 +4,12 @@
 
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
+#include "common/nats_client.hpp"
 #include "ingester/subject_parser.hpp"
 
 namespace ste::ingest {
 
 namespace {
-
-constexpr auto kDeferralLogEvery = std::chrono::seconds{10};
 
 std::string truncated(std::string_view payload) {
   return std::string(payload.substr(0, kRejectedPayloadMax));
@@ -18,19 +17,17 @@ std::string truncated(std::string_view payload) {
 }  // namespace
 
 void MessageIntake::finish_now(natsMsg* msg) {
-  if (d_.jetstream) natsMsg_Ack(msg, nullptr);
+  if (d_.jetstream) d_.settler.ack(msg);
   natsMsg_Destroy(msg);
 }
 
 void MessageIntake::hand_back(natsMsg* msg, const std::exception& e) {
-  const TimePoint now = d_.clock.now();
-  if (now - last_dependency_warning_ >= std::chrono::seconds{1}) {
-    last_dependency_warning_ = now;
+  if (dependency_warnings_.admit(d_.clock.mono())) {
     log::warn("message not processed: dependency failed",
               {{"error", e.what()}, {"action", d_.jetstream ? "redeliver" : "drop"}});
   }
   if (d_.jetstream) {
-    natsMsg_NakWithDelay(msg, kRedeliveryDelayMs, nullptr);
+    d_.settler.nak(msg, Millis{kRedeliveryDelayMs});
     d_.metrics.messages_naked.Increment();
   }
   natsMsg_Destroy(msg);
@@ -52,7 +49,7 @@ void MessageIntake::reject(const std::string& subject, const Rejection& r) {
   w.field("detail", r.detail);
   w.end_object();
   try {
-    d_.nats.publish("ste.rejected." + rejected_subject_token(subject), w.str());
+    d_.publisher.publish("ste.rejected." + rejected_subject_token(subject), w.str());
   } catch (const NatsError& e) {
     log::warn("cannot publish rejection", {{"error", e.what()}});
   }
@@ -66,9 +63,12 @@ void MessageIntake::reject(const std::string& subject, const Rejection& r) {
 }
 
 void MessageIntake::over_cap(natsMsg* msg, const std::string& subject, std::string_view payload,
-                             const std::string& tenant, std::uint64_t seq, std::uint64_t delivered,
+                             const std::string& tenant, std::uint64_t seq,
                              std::optional<TimePoint> first_deferred) {
+  // Wall time: the cap windows are clock minutes (NewDeviceLimiter), and the DeferralBook keeps
+  // wall times.
   const TimePoint now = d_.clock.now();
+  const auto delivered = static_cast<std::uint64_t>(d_.jetstream ? d_.settler.deliveries(msg) : 1);
   deferrals_.purge(now);
   const Millis waited =
       first_deferred ? std::chrono::duration_cast<Millis>(now - *first_deferred) : Millis{0};
@@ -76,28 +76,25 @@ void MessageIntake::over_cap(natsMsg* msg, const std::string& subject, std::stri
       decide_over_cap(d_.deferral, d_.jetstream, now, d_.devices.next_window(now), waited,
                       deferrals_.held(), jitter_seed(seq, delivered));
   if (d.verdict == OverCap::defer) {
-    const natsStatus s = natsMsg_NakWithDelay(msg, d.delay.count(), nullptr);
+    const bool told = d_.settler.nak(msg, d.delay);
     natsMsg_Destroy(msg);
-    if (s == NATS_OK) {
+    if (told) {
       deferrals_.hold(seq, first_deferred.value_or(now), now + d.delay + d_.deferral.grace);
       d_.metrics.device_cap_deferred.Increment();
     }
     d_.metrics.device_cap_held.Set(static_cast<double>(deferrals_.held()));
-    ++deferrals_since_log_;
-    if (now - last_deferral_log_ >= kDeferralLogEvery) {
-      last_deferral_log_ = now;
+    if (const auto refused = deferral_logs_.admit(d_.clock.mono())) {
       log::warn("new devices over the cap: their readings wait",
                 {{"tenant", tenant},
                  {"cap", d_.deferral.cap},
                  {"window_s",
                   std::chrono::duration_cast<std::chrono::seconds>(d_.deferral.window).count()},
                  {"waiting_messages", deferrals_.held()},
-                 {"deferred_since_last", deferrals_since_log_},
-                 {"nak", s == NATS_OK ? "ok" : natsStatus_GetText(s)},
+                 {"deferred_since_last", *refused + 1},
+                 {"nak", told ? "ok" : "failed"},
                  {"action",
                   "raise STE_MAX_NEW_DEVICES_PER_MINUTE or register the devices ahead "
                   "(ste-admin devices register, POST /api/devices)"}});
-      deferrals_since_log_ = 0;
     }
     return;
   }
@@ -120,7 +117,6 @@ bool MessageIntake::handle(natsMsg* msg) {
   // redelivered reading gets the same uniqueness key.
   TimePoint default_ts = now;
   std::uint64_t seq = 0;
-  std::uint64_t delivered = 1;
   std::optional<TimePoint> first_deferred;
   if (d_.jetstream) {
     jsMsgMetaData* meta = nullptr;
@@ -129,7 +125,6 @@ bool MessageIntake::handle(natsMsg* msg) {
           std::chrono::nanoseconds{meta->Timestamp})};
       d_.metrics.consumer_pending.Set(static_cast<double>(meta->NumPending));
       seq = meta->Sequence.Stream;
-      delivered = meta->NumDelivered;
       jsMsgMetaData_Destroy(meta);
     }
     // A message that waited for the new-device cap is back, whatever happens to it now.
@@ -177,7 +172,7 @@ bool MessageIntake::handle(natsMsg* msg) {
   }
   if (!device_id) {
     // Nothing of this message was buffered or counted in flight: it waits or is rejected whole.
-    over_cap(msg, subject, payload, parsed_subject->tenant, seq, delivered, first_deferred);
+    over_cap(msg, subject, payload, parsed_subject->tenant, seq, first_deferred);
     return false;
   }
 

@@ -5,14 +5,20 @@
 /// Outcome per message: buffered (acked later by the writer), acked now (nothing accepted),
 /// handed back (JetStream nak with delay / core drop) when a dependency failed, or handed back to
 /// wait for the next new-device cap window (device_cap_deferral.hpp; nothing of it is buffered or
-/// counted in flight).
+/// counted in flight). Verdicts go through the MessageSettler port (JetStreamSettler, or
+/// CoreSettler, whose verdicts are no-ops), rejections through the Publisher port, lookups
+/// through the TenantResolver and DeviceRegistry's injected functions: unit tests drive it with
+/// fakes and a ManualClock.
 /// Not thread-safe: one instance per consuming thread (it owns a ReadingParser).
 #include <nats/nats.h>
 
+#include <optional>
 #include <string>
 
 #include "common/clock.hpp"
-#include "common/nats_client.hpp"
+#include "common/log_throttle.hpp"
+#include "common/message_settler.hpp"
+#include "common/publisher.hpp"
 #include "ingester/batch_buffer.hpp"
 #include "ingester/device_cap_deferral.hpp"
 #include "ingester/device_registry.hpp"
@@ -26,7 +32,8 @@ namespace ste::ingest {
 
 struct IntakeDeps {
   const Clock& clock;
-  NatsClient& nats;
+  Publisher& publisher;     ///< rejections, on ste.rejected.<tenant>
+  MessageSettler& settler;  ///< ack, nak with delay, delivery count
   TenantResolver& tenants;
   DeviceRegistry& devices;
   BatchBuffer& buffer;
@@ -34,7 +41,7 @@ struct IntakeDeps {
   IngestMetrics& metrics;
   RejectLog& reject_log;
   std::chrono::hours retention;
-  bool jetstream;
+  bool jetstream;  ///< false: core NATS (no redelivery: a message that cannot wait is dropped)
   ParseLimits limits;
   DeferralPolicy deferral;
 };
@@ -51,15 +58,14 @@ class MessageIntake {
   void hand_back(natsMsg* msg, const std::exception& e);  ///< nak with delay / drop, and free
   /// The device is new and the cap is reached: wait (nak with delay) or reject; frees `msg`.
   void over_cap(natsMsg* msg, const std::string& subject, std::string_view payload,
-                const std::string& tenant, std::uint64_t seq, std::uint64_t delivered,
+                const std::string& tenant, std::uint64_t seq,
                 std::optional<TimePoint> first_deferred);
 
   IntakeDeps d_;
   ReadingParser parser_;
-  TimePoint last_dependency_warning_{};
+  LogThrottle dependency_warnings_{std::chrono::seconds{1}};
   DeferralBook deferrals_;
-  TimePoint last_deferral_log_{};
-  std::uint64_t deferrals_since_log_ = 0;
+  LogThrottle deferral_logs_{std::chrono::seconds{10}};  // counts the deferrals between lines
 };
 
 }  // namespace ste::ingest

@@ -5,7 +5,9 @@
 /// message, while a newly created tenant is picked up within seconds. Both caches are bounded
 /// (`max_known`, `max_unknown` entries); a full cache evicts its oldest entry, so a flood of random
 /// tenant tokens costs a fixed amount of memory and never evicts a known tenant.
-/// Thread-safe (one mutex around the caches; the lookup runs outside it).
+/// Thread-safe as far as its own state goes (one mutex around the caches; the lookup runs outside
+/// it), so it is as thread-safe as the lookup it is given. The ingester gives it lookups on the
+/// consumer thread's own connection (directory_lookups.hpp) and calls it from that thread only.
 #include <cstddef>
 #include <functional>
 #include <list>

@@ -69,7 +69,7 @@ TEST_CASE("a partial batch becomes due exactly when the interval has passed sinc
           "[batch_buffer]") {
   ManualClock clock;
   BatchBuffer buf(100, 500ms, clock);
-  const auto opened = clock.now();
+  const auto opened = clock.mono();
 
   CHECK_FALSE(buf.time_until_due().has_value());  // nothing pending, nothing to wait for
   buf.push(readings(2), fake_msg(1));
@@ -97,6 +97,24 @@ TEST_CASE("a partial batch becomes due exactly when the interval has passed sinc
   clock.advance(10s);
   CHECK_FALSE(buf.due());  // an empty buffer is never due, however long it waits
   CHECK_FALSE(buf.take_if_due().has_value());
+}
+
+TEST_CASE("setting the wall clock back or forward does not change when a batch is due",
+          "[batch_buffer][clock]") {
+  ManualClock clock;
+  BatchBuffer buf(100, 500ms, clock);
+  buf.push(readings(1), fake_msg(1));
+
+  clock.set(clock.now() + 1h);  // the host's clock jumps forward: the batch is not suddenly old
+  CHECK_FALSE(buf.due());
+  CHECK(buf.time_until_due() == Millis{500});
+  CHECK_FALSE(buf.take_if_due().has_value());
+
+  clock.set(clock.now() - 2h);  // and back: the batch does not wait an hour longer
+  clock.advance(500ms);
+  CHECK(buf.due());
+  CHECK(buf.time_until_due() == Millis{0});
+  REQUIRE(buf.take_if_due().has_value());
 }
 
 TEST_CASE("the interval of a new batch starts at its own first push, not at the previous flush",
@@ -254,8 +272,8 @@ TEST_CASE("pushes complete while a writer holding a taken batch is blocked on it
 
 TEST_CASE("held messages are due for in-progress after 10 s, then every 10 s", "[in_progress]") {
   using ste::ingest::in_progress_due;
-  const ste::TimePoint t0{std::chrono::seconds{1'800'000'000}};
-  const ste::TimePoint never{};
+  const ste::MonoPoint t0{std::chrono::hours{2}};
+  const ste::MonoPoint never{};
   CHECK_FALSE(in_progress_due(t0, never, t0, 10s));
   CHECK_FALSE(in_progress_due(t0, never, t0 + 9999ms, 10s));
   CHECK(in_progress_due(t0, never, t0 + 10s, 10s));
@@ -273,25 +291,25 @@ TEST_CASE("the pending batch's messages are handed out for in-progress only when
           "[in_progress][batch_buffer]") {
   ManualClock clock;
   BatchBuffer buf(1000, 500ms, clock);
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());  // empty buffer
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s).empty());  // empty buffer
   buf.push(readings(1), fake_msg(1));
   clock.advance(9s);
   buf.push(readings(1), fake_msg(2));
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());  // 9 s: not yet
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s).empty());  // 9 s: not yet
   clock.advance(1s);
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s) ==
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s) ==
         std::vector<natsMsg*>{fake_msg(1), fake_msg(2)});
   clock.advance(5s);
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());  // signalled 5 s ago
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s).empty());  // signalled 5 s ago
   clock.advance(5s);
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s).size() == 2);
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s).size() == 2);
 
   // The batch carries when it was signalled to its writer, and the next batch starts afresh.
-  const ste::TimePoint signalled = clock.now();
+  const ste::MonoPoint signalled = clock.mono();
   Batch b = buf.take_all();
   CHECK(b.progress_at == signalled);
   buf.push(readings(1), fake_msg(3));
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s).empty());
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s).empty());
   clock.advance(10s);
-  CHECK(buf.messages_due_for_progress(clock.now(), 10s) == std::vector<natsMsg*>{fake_msg(3)});
+  CHECK(buf.messages_due_for_progress(clock.mono(), 10s) == std::vector<natsMsg*>{fake_msg(3)});
 }
