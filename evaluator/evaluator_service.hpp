@@ -1,7 +1,9 @@
 #pragma once
-/// ste-evaluator wiring (the thin shell around the pure evaluation core).
+/// ste-evaluator wiring: assembly only (docs/ARCHITECTURE.md). The summaries go through the
+/// consumer runtime (common/message_consumer.hpp), start-up and the ordered stop through the
+/// service runtime (common/service_runtime.hpp).
 ///
-/// Threads: the DeliveryWorker (libcurl multi) draining the outbox; the libuv loop (signals,
+/// Threads: the DeliveryWorker (libcurl multi, behind the HttpTransport port) draining the outbox; the libuv loop (signals,
 /// systemd watchdog); STE_EVAL_WORKERS consumer threads, each with its own pull subscription on the
 /// shared durable consumer `ste-evaluator` (or, in core mode, cnats' callback thread for the
 /// `ste-evaluator` queue group), taking connections from the PgPool of STE_DB_POOL_SIZE; the

@@ -29,11 +29,11 @@
 #include "common/pg_connection.hpp"
 #include "common/settings.hpp"
 #include "common/uuid.hpp"
-#include "evaluator/deviation_stats.hpp"
-#include "evaluator/eval_metrics.hpp"
-#include "evaluator/rule_cache.hpp"
-#include "evaluator/rule_evaluator.hpp"
-#include "evaluator/summary_evaluator.hpp"
+#include "evaluator/evaluation/deviation_stats.hpp"
+#include "evaluator/evaluation/eval_metrics.hpp"
+#include "evaluator/evaluation/rule_cache.hpp"
+#include "evaluator/evaluation/rule_evaluator.hpp"
+#include "evaluator/evaluation/summary_evaluator.hpp"
 
 namespace {
 

@@ -28,7 +28,7 @@
 #include "common/nats_client.hpp"
 #include "common/settings.hpp"
 #include "common/time_format.hpp"
-#include "evaluator/summary_parser.hpp"
+#include "evaluator/evaluation/summary_parser.hpp"
 
 namespace {
 

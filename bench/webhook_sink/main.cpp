@@ -22,7 +22,7 @@
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "common/settings.hpp"
-#include "evaluator/webhook_signer.hpp"
+#include "evaluator/delivery/webhook_signer.hpp"
 
 namespace {
 

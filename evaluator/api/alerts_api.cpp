@@ -3,6 +3,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "evaluator/alerts/alert.hpp"
 #include "evaluator/api/api_handlers.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
@@ -18,23 +19,27 @@ constexpr const char* kAlertColumns =
     "a.message, "
     "(extract(epoch FROM a.created_at) * 1000000)::bigint";
 
-void write_alert_fields(JsonWriter& w, const PgResult& r, int i) {
-  w.field("id", r.text(i, 0));
-  w.field("rule_id", r.text(i, 1));
-  w.field("tenant", r.text(i, 2));
-  w.field("device", r.text(i, 3));
-  w.field("metric", r.text(i, 4));
-  w.field("condition", r.text(i, 5));
-  w.field("threshold", r.float8(i, 6));
-  w.field("value", r.float8(i, 7));
-  w.field("reading_ts", format_rfc3339_ms(from_epoch_us(r.int64(i, 8))));
-  w.key("mean");
-  r.is_null(i, 9) ? w.null() : w.value(r.float8(i, 9));
-  w.key("stddev");
-  r.is_null(i, 10) ? w.null() : w.value(r.float8(i, 10));
-  w.field("severity", r.text(i, 11));
-  w.field("message", r.text(i, 12));
-  w.field("created_at", format_rfc3339_ms(from_epoch_us(r.int64(i, 13))));
+/// The alert of row `i` of a `SELECT kAlertColumns` result. The API writes it with the same
+/// serializer as the NATS event and the webhooks (eval::write_alert_fields). A condition or
+/// severity the evaluator does not know (only a row written by hand: the column has no CHECK)
+/// reads as the delivery outbox reads it, so the API and a webhook show the same alert.
+eval::Alert alert_from_row(const PgResult& r, int i) {
+  eval::Alert a;
+  a.id = std::string(r.text(i, 0));
+  a.rule_id = std::string(r.text(i, 1));
+  a.tenant = std::string(r.text(i, 2));
+  a.device = std::string(r.text(i, 3));
+  a.metric = std::string(r.text(i, 4));
+  a.condition = eval::parse_condition(r.text(i, 5)).value_or(eval::Condition::above_threshold);
+  a.threshold = r.float8(i, 6);
+  a.value = r.float8(i, 7);
+  a.reading_ts = from_epoch_us(r.int64(i, 8));
+  if (!r.is_null(i, 9)) a.mean = r.float8(i, 9);
+  if (!r.is_null(i, 10)) a.stddev = r.float8(i, 10);
+  a.severity = eval::parse_severity(r.text(i, 11)).value_or(eval::Severity::warning);
+  a.message = std::string(r.text(i, 12));
+  a.created_at = from_epoch_us(r.int64(i, 13));
+  return a;
 }
 
 void list_alerts(const httplib::Request& req, httplib::Response& res, const Tenant& t,
@@ -89,7 +94,7 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   const int shown = std::min(r.rows(), n);
   for (int i = 0; i < shown; ++i) {
     w.begin_object();
-    write_alert_fields(w, r, i);
+    eval::write_alert_fields(w, alert_from_row(r, i));
     w.end_object();
   }
   w.end_array().key("next_cursor");
@@ -124,7 +129,7 @@ void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant
       {std::to_string(t.id), id});
   JsonWriter w;
   w.begin_object();
-  write_alert_fields(w, r, 0);
+  eval::write_alert_fields(w, alert_from_row(r, 0));
   w.key("deliveries").begin_array();
   for (int i = 0; i < d.rows(); ++i) {
     w.begin_object();

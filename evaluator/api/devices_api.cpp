@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/device_admin.hpp"
+#include "common/identifiers.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
@@ -17,7 +18,6 @@ constexpr int kDefaultReadings = 1000;
 constexpr int kMaxReadings = 10000;  // bounded result size
 constexpr int kDefaultDevices = 1000;
 constexpr int kMaxDevices = 10000;
-constexpr std::size_t kMaxDeviceKey = 128;
 
 void list_devices(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                   PgConnection& db) {
@@ -26,7 +26,7 @@ void list_devices(const httplib::Request& req, httplib::Response& res, const Ten
   if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
   // The cursor is the last device key of the previous page (keys are unique per tenant).
   const std::string after = query_param(req, "cursor").value_or("");
-  if (after.size() > kMaxDeviceKey)
+  if (after.size() > ident::kMaxDeviceKeyLength)
     return send_error(res, invalid_field("cursor must be a device key from next_cursor"));
   const int page = std::get<int>(limit);
   auto r = db.exec(

@@ -12,6 +12,7 @@
 #include <limits>
 #include <utility>
 
+#include "common/identifiers.hpp"
 #include "common/time_format.hpp"
 
 namespace ste::api {
@@ -195,29 +196,7 @@ bool text_of(std::string_view s, std::size_t max_chars) {
   return n >= 1 && n <= max_chars;
 }
 
-template <class Allowed>
-bool chars_of(std::string_view s, std::size_t max_len, Allowed allowed) {
-  if (s.empty() || s.size() > max_len) return false;
-  for (const char c : s) {
-    if (!allowed(c)) return false;
-  }
-  return true;
-}
-
 bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-bool is_metric(std::string_view s) {
-  return chars_of(
-      s, 128, [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == ':' || c == '-'; });
-}
-
-bool is_device_key(std::string_view s) {
-  return chars_of(s, 128, [](char c) { return is_alnum(c) || c == '_' || c == '-'; });
-}
-
-bool is_slug(std::string_view s) {
-  return chars_of(s, 63, [](char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-'; });
-}
 
 /// Scheme and a non-empty host; printable ASCII only, because the URL is later used verbatim
 /// in a request line, where spaces and control characters would corrupt or split it.
@@ -254,7 +233,7 @@ ApiError unknown_field(std::string_view key) {
 struct FieldSpec {
   std::string_view name;
   bool required;
-  std::string_view invalid;
+  std::string invalid;
 };
 
 /// Parses `body` as one JSON object whose keys are all in `specs`, each at most once, handing
@@ -299,7 +278,7 @@ std::optional<ApiError> read_object(std::string_view body, const std::array<Fiel
     } else {
       seen |= 1u << i;
       got = read(i, value);
-      if (got == Got::invalid) first = invalid_field(std::string(specs[i].invalid));
+      if (got == Got::invalid) first = invalid_field(specs[i].invalid);
     }
     if (got == Got::broken) return malformed_json(std::string(kNotJson));
   }
@@ -316,10 +295,12 @@ std::optional<ApiError> read_object(std::string_view body, const std::array<Fiel
   return std::nullopt;
 }
 
-constexpr std::array<FieldSpec, 9> kRuleFields = {{
+// The identifier rules are quoted from common/identifiers.hpp, so a message cannot name another
+// rule than the one applied.
+const std::array<FieldSpec, 9> kRuleFields = {{
     {"name", true, "name must be a string of 1-200 characters, none of them control characters"},
-    {"metric", true, "metric must be 1-128 characters of [A-Za-z0-9_.:-]"},
-    {"device", false, "device must be null or 1-128 characters of [A-Za-z0-9_-]"},
+    {"metric", true, fmt::format("metric must be {}", ident::kMetricNameRule)},
+    {"device", false, fmt::format("device must be null or {}", ident::kDeviceKeyRule)},
     {"condition", true,
      "condition must be one of above_threshold, below_threshold, deviation_from_mean"},
     {"threshold", true, "threshold must be a finite number"},
@@ -329,7 +310,7 @@ constexpr std::array<FieldSpec, 9> kRuleFields = {{
     {"enabled", false, "enabled must be a boolean"},
 }};
 
-constexpr std::array<FieldSpec, 4> kIntegrationFields = {{
+const std::array<FieldSpec, 4> kIntegrationFields = {{
     {"notification_hub_url", false,
      "notification_hub_url must be null or an http:// or https:// URL of at most 2048 "
      "characters"},
@@ -342,12 +323,12 @@ constexpr std::array<FieldSpec, 4> kIntegrationFields = {{
      "workflow_engine_secret must be null or a string of 1-256 characters"},
 }};
 
-constexpr std::array<FieldSpec, 1> kDevicesFields = {{
+const std::array<FieldSpec, 1> kDevicesFields = {{
     {"devices", true, "devices must be an array of 1-10000 device keys"},
 }};
 
-constexpr std::array<FieldSpec, 2> kTenantFields = {{
-    {"slug", true, "slug must be 1-63 characters of [a-z0-9-]"},
+const std::array<FieldSpec, 2> kTenantFields = {{
+    {"slug", true, fmt::format("slug must be {}", ident::kTenantSlugRule)},
     {"name", false, "name must be a string of 1-200 characters, none of them control characters"},
 }};
 
@@ -406,11 +387,11 @@ Parsed<RuleInput> parse_rule_body(std::string_view body) {
       }
       case 1: {
         const Got got = read_string(v, r.metric);
-        return check(got, is_metric(r.metric));
+        return check(got, ident::is_metric_name(r.metric));
       }
       case 2: {
         const Got got = read_nullable_string(v, r.device);
-        return check(got, !r.device || is_device_key(*r.device));
+        return check(got, !r.device || ident::is_device_key(*r.device));
       }
       case 3: {
         std::string s;
@@ -463,7 +444,7 @@ Parsed<TenantInput> parse_tenant_body(std::string_view body) {
   auto err = read_object(body, kTenantFields, [&](std::size_t i, od::value& v) {
     if (i == 0) {
       const Got got = read_string(v, t.slug);
-      return check(got, is_slug(t.slug));
+      return check(got, ident::is_tenant_slug(t.slug));
     }
     has_name = true;
     const Got got = read_string(v, t.name);
@@ -509,10 +490,11 @@ Parsed<DevicesInput> parse_devices_body(std::string_view body) {
       if (index >= kMaxDevicesPerRequest) {
         element_error = invalid_field(
             fmt::format("devices: at most {} device keys per request", kMaxDevicesPerRequest));
-      } else if (got == Got::invalid || !is_device_key(key)) {
-        element_error = invalid_field(fmt::format(
-            "devices[{}] ('{}') must be a device key: 1-128 characters of [A-Za-z0-9_-]", index,
-            got == Got::invalid ? std::string("not a string") : shown_key(key)));
+      } else if (got == Got::invalid || !ident::is_device_key(key)) {
+        element_error = invalid_field(
+            fmt::format("devices[{}] ('{}') must be a device key: {}", index,
+                        got == Got::invalid ? std::string("not a string") : shown_key(key),
+                        ident::kDeviceKeyRule));
       } else {
         in.devices.push_back(std::move(key));
       }

@@ -12,7 +12,7 @@
 
 #include "common/clock.hpp"
 #include "evaluator/api/api_error.hpp"
-#include "evaluator/rule.hpp"
+#include "evaluator/evaluation/rule.hpp"
 
 namespace ste::api {
 

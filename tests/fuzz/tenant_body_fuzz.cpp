@@ -13,7 +13,7 @@
 #include <variant>
 
 #include "evaluator/api/request_parsing.hpp"
-#include "evaluator/rule.hpp"
+#include "evaluator/evaluation/rule.hpp"
 #include "tests/fuzz/api_error_check.hpp"
 
 using namespace ste::fuzz;

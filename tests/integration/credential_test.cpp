@@ -4,7 +4,7 @@
 // receivers, integrations set through PUT /api/integrations.
 #include <atomic>
 
-#include "evaluator/webhook_signer.hpp"
+#include "evaluator/delivery/webhook_signer.hpp"
 #include "tests/integration/api_client.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
 #include "tests/integration/webhook_receiver.hpp"

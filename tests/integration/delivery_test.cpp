@@ -3,7 +3,7 @@
 #include <atomic>
 #include <set>
 
-#include "evaluator/webhook_signer.hpp"
+#include "evaluator/delivery/webhook_signer.hpp"
 #include "tests/integration/pipeline_fixture.hpp"
 #include "tests/integration/webhook_receiver.hpp"
 

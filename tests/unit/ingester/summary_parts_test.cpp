@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "evaluator/summary_parser.hpp"
+#include "evaluator/evaluation/summary_parser.hpp"
 #include "ingester/batch_summary.hpp"
 
 using ste::TimePoint;

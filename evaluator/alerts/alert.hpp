@@ -1,0 +1,46 @@
+#pragma once
+/// The alert object (docs/DESIGN.md §5), shared by the API, the NATS event on
+/// `ste.alerts.<tenant>` and webhook payloads; and the human message. Pure.
+#include <optional>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/json_writer.hpp"
+#include "evaluator/evaluation/rule.hpp"
+
+namespace ste::eval {
+
+struct Alert {
+  std::string id;  ///< UUID
+  std::string rule_id;
+  std::string tenant;
+  std::string device;
+  std::string metric;
+  Condition condition = Condition::above_threshold;
+  double threshold = 0;
+  double value = 0;
+  TimePoint reading_ts{};
+  std::optional<double> mean;
+  std::optional<double> stddev;
+  Severity severity = Severity::warning;
+  std::string message;
+  TimePoint created_at{};
+};
+
+/// e.g. "temperature 93.2 above 80 on boiler-7", "pressure 1.2 below 2 on pump-1",
+/// "flow 40 deviates from mean 20 by more than 3 stddev (stddev 0.5) on meter-2". Numbers are
+/// written in their shortest round-trip form (80.0 -> "80").
+std::string alert_message(const Rule& rule, const std::string& device, double value,
+                          std::optional<double> mean, std::optional<double> stddev);
+
+/// The alert object's fields, keys in the contract's order; numbers in their shortest round-trip
+/// form; timestamps RFC 3339 UTC with milliseconds (truncated); mean and stddev null when absent.
+/// The one serializer of the alert: the NATS event and webhooks (alert_to_json) and the API
+/// (which adds `deliveries` to the same object for GET /api/alerts/{id}) all write it here, so
+/// field names and formats cannot drift. Writes into an object `w` has begun.
+void write_alert_fields(JsonWriter& w, const Alert& a);
+
+/// The alert object as JSON: `{` write_alert_fields `}`.
+std::string alert_to_json(const Alert& a);
+
+}  // namespace ste::eval

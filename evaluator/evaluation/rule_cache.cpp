@@ -1,0 +1,112 @@
+#include "evaluator/evaluation/rule_cache.hpp"
+
+#include <poll.h>
+
+#include "common/log.hpp"
+
+namespace ste::eval {
+
+namespace {
+constexpr auto kPollEvery = std::chrono::milliseconds{200};
+constexpr auto kFullReloadEvery = std::chrono::seconds{60};  // safety net for a lost NOTIFY
+}  // namespace
+
+std::vector<Rule> load_rules(PgConnection& db) {
+  auto r = db.exec(
+      "SELECT id, tenant_id, name, metric, device_key, condition, threshold, window_minutes, "
+      "cooldown_minutes, severity, enabled FROM alert_rules WHERE enabled");
+  std::vector<Rule> rules;
+  rules.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    Rule rule;
+    rule.id = std::string(r.text(i, 0));
+    rule.tenant_id = r.int64(i, 1);
+    rule.name = std::string(r.text(i, 2));
+    rule.metric = std::string(r.text(i, 3));
+    rule.device = r.opt_text(i, 4);
+    const auto cond = parse_condition(r.text(i, 5));
+    const auto sev = parse_severity(r.text(i, 9));
+    if (!cond || !sev) {
+      // The schema's CHECK constraints make this unreachable; a bad rule must not stop the rest.
+      log::warn("rule skipped: unknown condition or severity", {{"rule_id", rule.id}});
+      continue;
+    }
+    rule.condition = *cond;
+    rule.threshold = r.float8(i, 6);
+    rule.window_minutes = static_cast<int>(r.int64(i, 7));
+    rule.cooldown_minutes = static_cast<int>(r.int64(i, 8));
+    rule.severity = *sev;
+    rule.enabled = r.boolean(i, 10);
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+void RuleCache::reload(PgConnection& db) {
+  auto set = std::make_shared<const RuleSet>(load_rules(db));
+  const std::size_t n = set->size();
+  {
+    std::lock_guard lock(mu_);
+    rules_ = std::move(set);
+  }
+  if (on_reload_) on_reload_(n);
+}
+
+std::shared_ptr<const RuleSet> RuleCache::current() const {
+  std::lock_guard lock(mu_);
+  return rules_;
+}
+
+void RuleCache::start(std::function<void(std::size_t)> on_reload) {
+  on_reload_ = std::move(on_reload);
+  PgConnection db(database_url_);
+  reload(db);
+  thread_ = std::thread([this] { listen_loop(); });
+}
+
+void RuleCache::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void RuleCache::listen_loop() {
+  std::unique_ptr<PgConnection> db;
+  auto last_full = std::chrono::steady_clock::now();
+  TimePoint last_warning{};
+  while (!stopping_) {
+    try {
+      if (!db) {
+        db = std::make_unique<PgConnection>(database_url_);
+        db->exec("LISTEN ste_rules_changed");
+        reload(*db);  // changes made while we were not listening
+        last_full = std::chrono::steady_clock::now();
+      }
+      pollfd pfd{PQsocket(db->raw()), POLLIN, 0};
+      ::poll(&pfd, 1, static_cast<int>(kPollEvery.count()));
+      if (PQconsumeInput(db->raw()) == 0) {
+        throw PgError(
+            std::string("rule listener lost its connection: ") + PQerrorMessage(db->raw()), "08006",
+            true);
+      }
+      bool changed = false;
+      while (PGnotify* n = PQnotifies(db->raw())) {
+        changed = true;
+        PQfreemem(n);
+      }
+      if (changed || std::chrono::steady_clock::now() - last_full > kFullReloadEvery) {
+        reload(*db);
+        last_full = std::chrono::steady_clock::now();
+      }
+    } catch (const PgError& e) {
+      const auto now = SysClock::now();
+      if (now - last_warning > std::chrono::seconds{5}) {
+        last_warning = now;
+        log::warn("rule cache cannot refresh; using the last rules", {{"error", e.what()}});
+      }
+      db.reset();
+      for (int i = 0; i < 5 && !stopping_; ++i) std::this_thread::sleep_for(kPollEvery);
+    }
+  }
+}
+
+}  // namespace ste::eval
