@@ -2,16 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <regex>
 #include <stdexcept>
 
 #include "common/api_key.hpp"
+#include "common/identifiers.hpp"
 
 namespace ste::admin {
 
 CreatedTenant create_tenant(PgConnection& db, const std::string& slug, const std::string& name) {
-  static const std::regex kSlug("^[a-z0-9-]{1,63}$");
-  if (!std::regex_match(slug, kSlug)) {
+  if (!ident::is_tenant_slug(slug)) {
     throw std::invalid_argument(
         fmt::format("tenant slug must match [a-z0-9-]{{1,63}}, got '{}'", slug));
   }

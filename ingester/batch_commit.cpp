@@ -106,8 +106,15 @@ void BatchCommit::fail_message(natsMsg* m, const WriteFailure& failure) {
   metrics_.messages_naked.Increment();
 }
 
+namespace {
+/// Whether the batch this thread is running has been settled (run() resets it, settle() sets it):
+/// the error firewall settles a batch only if nothing did.
+thread_local bool t_batch_settled = false;
+}  // namespace
+
 void BatchCommit::settle(Batch& batch, int writer, bool ok, std::size_t held_readings,
                          const FailureOf& failure_of) {
+  t_batch_settled = true;
   held_.release(writer);
   // A refused ack or nak is counted and logged (throttled); the message comes back after the
   // ack wait either way.
@@ -222,8 +229,31 @@ bool BatchCommit::publish_summary(const Batch& batch) {
 }
 
 void BatchCommit::run(Batch&& batch, BatchStore& store, int writer) {
-  const MonoPoint started = clock_.mono();
   const std::size_t held_readings = batch.readings.size();  // what the in-flight gate counted
+  t_batch_settled = false;
+  std::string error;
+  try {
+    commit(batch, store, writer, held_readings);
+    return;
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  // The error firewall of a writer: an unexpected failure (not the store's or the publisher's,
+  // which commit() handles) never ends the thread. The batch's messages go back for a quick
+  // redelivery, nothing of it stays in flight, and the writer takes the next batch.
+  metrics_.batches_failed.Increment();
+  log::error("batch failed unexpectedly; its messages are handed back",
+             {{"writer", writer}, {"readings", held_readings}, {"error", error}});
+  if (!t_batch_settled) {
+    std::lock_guard nats_lock(nats_mu_);
+    settle(batch, writer, !jetstream_, held_readings);
+  }
+}
+
+void BatchCommit::commit(Batch& batch, BatchStore& store, int writer, std::size_t held_readings) {
+  const MonoPoint started = clock_.mono();
   if (jetstream_) held_.hold(writer, batch);
   metrics_.batch_size.Observe(static_cast<double>(held_readings));
   WriteFailure failure;
@@ -258,9 +288,10 @@ void BatchCommit::run(Batch&& batch, BatchStore& store, int writer) {
     drop_repeated_keys(batch.readings);
   }
   // Summary before ack: a crash in between re-sends the batch, which the idempotent write absorbs.
-  // Writers publish and ack one at a time. The database writes above run in parallel; the NATS
-  // calls are short, and serializing them keeps the writers from racing inside the client library
-  // (a release ingester crashed once under load with two writers; see the closing note of #6).
+  // Writers publish and ack one at a time (the database writes above run in parallel; the NATS
+  // calls are short). cnats connections are thread-safe; the crash once blamed on two writers
+  // racing inside it (#6) was cnats 3.4.1's fetch overflow (common/jetstream_fetch.hpp). The lock
+  // stays because it keeps one batch's summary and acks together, which costs nothing measurable.
   std::lock_guard nats_lock(nats_mu_);
   const bool published = publish_summary(batch);
   // In JetStream mode an unpublished summary means the messages come back and the summary is sent

@@ -21,7 +21,7 @@
 ///
 /// Thread-safety: run() from several writer threads at once, each with its own BatchStore and
 /// writer index; database_ok() from any thread. `nats_mu_` serialises the summary publish and
-/// the settling of one batch against the others' (the closing note of #6).
+/// the settling of one batch against the others' (cnats itself is thread-safe).
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -70,6 +70,8 @@ class BatchCommit {
   /// Takes `batch` through write, summary and settling with `store`, as writer `writer`. Every
   /// message is settled (JetStream) and freed, and the batch's readings leave the in-flight gate,
   /// before it returns. Does not throw for the store's or the publisher's failures.
+  /// Nothing it throws leaves it: an unexpected exception hands the batch's messages back for a
+  /// quick redelivery (the error firewall of the writer threads).
   void run(Batch&& batch, BatchStore& store, int writer);
 
   /// False after a write failed for the database's reasons (not a batch's data), true again
@@ -92,6 +94,8 @@ class BatchCommit {
   /// store are summarised and acked, the failing ones nak'd with back-off or dead-lettered.
   void isolate(Batch& batch, BatchStore& store, int writer, std::size_t held_readings);
   bool publish_summary(const Batch& batch);
+  /// run() without the firewall.
+  void commit(Batch& batch, BatchStore& store, int writer, std::size_t held_readings);
   /// Releases the writer's hold, then settles every message and frees them: a message with a
   /// failure goes to fail_message(), the others are acked when `ok` (stored and summarised) and
   /// nak'd for a quick redelivery otherwise (the summary was not published).

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/log.hpp"
 #include "ingester/in_progress.hpp"
 
 namespace ste::ingest {
@@ -81,7 +82,11 @@ void BatchFlusher::progress_loop() {
     // is due is decided by HeldMessages on Clock::mono().
     progress_cv_.wait_for(lock, kInProgressTick, [this] { return stopping_; });
     lock.unlock();
-    held_.signal_due();
+    try {
+      held_.signal_due();
+    } catch (const std::exception& e) {  // the firewall: a failed round is retried next tick
+      log::error("in-progress signalling failed", {{"error", e.what()}});
+    }
     lock.lock();
   }
 }

@@ -105,6 +105,10 @@ void RuleCache::listen_loop() {
       }
       db.reset();
       for (int i = 0; i < 5 && !stopping_; ++i) std::this_thread::sleep_for(kPollEvery);
+    } catch (const std::exception& e) {  // the firewall: keep the last rules, try again
+      log::error("rule cache refresh failed; using the last rules", {{"error", e.what()}});
+      db.reset();
+      for (int i = 0; i < 5 && !stopping_; ++i) std::this_thread::sleep_for(kPollEvery);
     }
   }
 }

@@ -376,3 +376,29 @@ TEST_CASE("the summary budget leaves headroom below max_payload and refuses serv
   CHECK(summary_budget(0) == 0);
   CHECK(summary_budget(-1) == 0);
 }
+
+TEST_CASE(
+    "an unexpected failure inside a batch never ends the writer: its messages are handed back "
+    "for a quick redelivery and nothing stays in flight",
+    "[batch_commit][firewall]") {
+  BatchRig rig;
+  rig.store.on_write = [](auto) { throw std::runtime_error("not a PgError"); };
+  Batch b = batch_of(rig, 10, 2);
+  REQUIRE_NOTHROW(rig.run(std::move(b)));
+  for (natsMsg* m : rig.messages) {
+    REQUIRE(rig.fake_settler.of(m).size() == 1);
+    CHECK(rig.fake_settler.last(m).kind == Settlement::Kind::nak);
+    CHECK(rig.fake_settler.last(m).delay == std::chrono::milliseconds{ste::kRedeliveryDelayMs});
+  }
+  CHECK(rig.fake_publisher.sent_on(kBatchesSubject).empty());
+  CHECK(rig.inflight.count() == 0);
+  CHECK(rig.metrics.batches_failed.Value() == 1);
+
+  // The writer goes on: the next batch stores and is acked.
+  rig.store.on_write = nullptr;
+  const std::size_t before = rig.messages.size();
+  rig.run(batch_of(rig, 10, 1));
+  for (std::size_t i = before; i < rig.messages.size(); ++i) {
+    CHECK(rig.fake_settler.last(rig.messages[i]).kind == Settlement::Kind::ack);
+  }
+}
