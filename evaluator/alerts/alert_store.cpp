@@ -16,6 +16,23 @@ std::optional<std::string> opt_number(const std::optional<double>& v) {
 
 }  // namespace
 
+Alert alert_for(const Rule& rule, const Tuple& tuple, const Firing& firing) {
+  Alert a;
+  a.rule_id = rule.id;
+  a.tenant = tuple.tenant;
+  a.device = tuple.device;
+  a.metric = tuple.metric;
+  a.condition = rule.condition;
+  a.threshold = rule.threshold;
+  a.value = firing.value;
+  a.reading_ts = firing.reading_ts;
+  a.mean = firing.mean;
+  a.stddev = firing.stddev;
+  a.severity = rule.severity;
+  a.message = alert_message(rule, tuple.device, firing.value, firing.mean, firing.stddev);
+  return a;
+}
+
 StoreResult store_alert(PgConnection& db, const Rule& rule, const Tuple& tuple,
                         const Firing& firing, const std::vector<DeliveryTarget>& targets) {
   const std::string device_id = std::to_string(tuple.device_id);
@@ -35,19 +52,7 @@ StoreResult store_alert(PgConnection& db, const Rule& rule, const Tuple& tuple,
     return {StoreOutcome::suppressed_by_cooldown, std::nullopt};
   }
 
-  Alert a;
-  a.rule_id = rule.id;
-  a.tenant = tuple.tenant;
-  a.device = tuple.device;
-  a.metric = tuple.metric;
-  a.condition = rule.condition;
-  a.threshold = rule.threshold;
-  a.value = firing.value;
-  a.reading_ts = firing.reading_ts;
-  a.mean = firing.mean;
-  a.stddev = firing.stddev;
-  a.severity = rule.severity;
-  a.message = alert_message(rule, tuple.device, firing.value, firing.mean, firing.stddev);
+  Alert a = alert_for(rule, tuple, firing);
   auto ins = db.exec(
       "INSERT INTO alerts (tenant_id, rule_id, device_id, device_key, metric, condition, "
       "threshold, "

@@ -33,6 +33,10 @@ struct StoreResult {
   std::optional<Alert> alert;  ///< set when stored
 };
 
+/// The alert a firing of `rule` on `tuple` makes, before it is stored (no id, no created_at).
+/// Pure; store_alert() and the tests' fake store build alerts with it.
+Alert alert_for(const Rule& rule, const Tuple& tuple, const Firing& firing);
+
 StoreResult store_alert(PgConnection& db, const Rule& rule, const Tuple& tuple,
                         const Firing& firing, const std::vector<DeliveryTarget>& targets);
 

@@ -51,17 +51,6 @@ SELECT $1, $7, $3, $8::timestamptz, $9, $6, $5, $10,
        CASE WHEN $2 = 'pending' THEN (SELECT next_attempt_at FROM upd) END
 )SQL";
 
-std::string_view verdict_name(AttemptVerdict v) {
-  switch (v) {
-    case AttemptVerdict::delivered:
-      return "delivered";
-    case AttemptVerdict::retry:
-      return "retry";
-    case AttemptVerdict::failed:
-      return "failed";
-  }
-  return "failed";
-}
 }  // namespace
 
 std::vector<DeliveryTarget> delivery_targets(const std::optional<TenantIntegrations>& tenant,

@@ -17,18 +17,6 @@ WebhookRequest build_request(const ClaimedDelivery& d) {
   return workflow_engine_request(d.url, d.credential, d.id, d.alert_json);
 }
 
-std::string_view outcome_name(AttemptVerdict v) {
-  switch (v) {
-    case AttemptVerdict::delivered:
-      return "delivered";
-    case AttemptVerdict::retry:
-      return "retry";
-    case AttemptVerdict::failed:
-      return "failed";
-  }
-  return "failed";
-}
-
 }  // namespace
 
 std::vector<std::string> saturated_urls(const std::vector<std::string>& in_flight_urls,
@@ -155,7 +143,7 @@ void DeliveryWorker::finish(FinishedTransfer done) {
     rec.retry_in = next_delay(rec.attempt, parse_retry_after(done.retry_after, clock_.now()),
                               config_.policy, rng_);
   }
-  const std::string outcome(outcome_name(rec.verdict));
+  const std::string outcome(verdict_name(rec.verdict));
   metrics_.attempt(f.delivery.target, outcome, secs);
   try {
     outbox_.record(f.delivery, rec);

@@ -8,6 +8,18 @@
 
 namespace ste::eval {
 
+std::string_view verdict_name(AttemptVerdict v) {
+  switch (v) {
+    case AttemptVerdict::delivered:
+      return "delivered";
+    case AttemptVerdict::retry:
+      return "retry";
+    case AttemptVerdict::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
 using std::chrono::milliseconds;
 
 bool is_retryable_status(std::optional<int> http_status) {

@@ -19,6 +19,9 @@ namespace ste::eval {
 
 enum class AttemptVerdict { delivered, retry, failed };
 
+/// "delivered" | "retry" | "failed": the deliveries table's status and the metric label.
+std::string_view verdict_name(AttemptVerdict v);
+
 struct RetryPolicy {
   int max_attempts = 8;
   std::chrono::milliseconds base_delay{1000};

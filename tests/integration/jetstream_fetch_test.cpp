@@ -11,8 +11,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "common/nats_client.hpp"
-#include "tests/support/test_servers.hpp"
+#include "tests/integration/test_stream.hpp"
 
 using namespace ste;
 using namespace ste::test;
@@ -23,22 +22,10 @@ namespace {
 const StreamSpec kTestStream{"FETCH_TEST", "ft.>"};
 const ConsumerSpec kTestConsumer{"FETCH_TEST", "ft-worker", std::chrono::seconds{30}, 1000};
 
-struct Broker {
-  NatsServer server;
-  std::unique_ptr<NatsClient> client;
-  Broker() {
-    NatsSettings s;
-    s.urls = server.url();
-    s.name = "jetstream-fetch-test";
-    client = std::make_unique<NatsClient>(s);
-    client->ensure_stream(kTestStream);
-    client->ensure_pull_consumer(kTestConsumer);
-  }
+struct Broker : TestStream {
+  Broker() : TestStream(kTestStream, kTestConsumer, "jetstream-fetch-test") {}
 };
 
-std::string body(natsMsg* m) {
-  return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
-}
 /// Sends a pull request of our own on `sub`'s inbox, as an earlier Fetch that timed out leaves
 /// behind: the server delivers its messages into the subscription's queue.
 void pull_request(Broker& b, natsSubscription* sub, int batch) {

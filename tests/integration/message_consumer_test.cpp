@@ -12,7 +12,7 @@
 #include <mutex>
 #include <set>
 
-#include "tests/support/test_servers.hpp"
+#include "tests/integration/test_stream.hpp"
 
 using namespace ste;
 using namespace ste::test;
@@ -23,17 +23,8 @@ namespace {
 const StreamSpec kTestStream{"CONSUMER_TEST", "ct.>"};
 const ConsumerSpec kTestConsumer{"CONSUMER_TEST", "ct-worker", std::chrono::seconds{30}, 1000};
 
-struct Broker {
-  NatsServer server;
-  std::unique_ptr<NatsClient> client;
-  Broker() {
-    NatsSettings s;
-    s.urls = server.url();
-    s.name = "message-consumer-test";
-    client = std::make_unique<NatsClient>(s);
-    client->ensure_stream(kTestStream);
-    client->ensure_pull_consumer(kTestConsumer);
-  }
+struct Broker : TestStream {
+  Broker() : TestStream(kTestStream, kTestConsumer, "message-consumer-test") {}
   ConsumerOptions options(int threads = 1) const {
     ConsumerOptions o;
     o.name = "test";
@@ -45,21 +36,7 @@ struct Broker {
     o.redelivery.first_delay = 50ms;  // a handed-back message returns quickly
     return o;
   }
-  /// Nothing pending and nothing waiting for an ack.
-  bool idle() {
-    jsConsumerInfo* ci = nullptr;
-    if (js_GetConsumerInfo(&ci, client->js(), kTestConsumer.stream.c_str(),
-                           kTestConsumer.durable.c_str(), nullptr, nullptr) != NATS_OK)
-      return false;
-    const bool idle = ci->NumPending == 0 && ci->NumAckPending == 0;
-    jsConsumerInfo_Destroy(ci);
-    return idle;
-  }
 };
-
-std::string body(natsMsg* m) {
-  return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
-}
 
 }  // namespace
 

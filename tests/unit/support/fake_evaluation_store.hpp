@@ -41,19 +41,8 @@ class FakeEvaluationStore final : public eval::EvaluationStore {
     if (on_store) on_store();
     calls.push_back({rule, tuple, firing, outcome});
     if (outcome != eval::StoreOutcome::stored) return {outcome, std::nullopt};
-    eval::Alert a;
+    eval::Alert a = eval::alert_for(rule, tuple, firing);
     a.id = "alert-" + std::to_string(calls.size());
-    a.rule_id = rule.id;
-    a.tenant = tuple.tenant;
-    a.device = tuple.device;
-    a.metric = tuple.metric;
-    a.condition = rule.condition;
-    a.threshold = rule.threshold;
-    a.value = firing.value;
-    a.reading_ts = firing.reading_ts;
-    a.mean = firing.mean;
-    a.stddev = firing.stddev;
-    a.severity = rule.severity;
     a.created_at = firing.reading_ts;
     return {outcome, a};
   }
