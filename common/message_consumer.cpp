@@ -21,7 +21,10 @@ MessageConsumer::MessageConsumer(NatsClient& nats, MessageSettler& settler, Cons
       make_handler_(std::move(make_handler)),
       hooks_(std::move(hooks)) {}
 
-MessageConsumer::~MessageConsumer() { stop(); }
+MessageConsumer::~MessageConsumer() {
+  stop();
+  close();
+}
 
 void MessageConsumer::start() {
   stopping_ = false;
@@ -37,6 +40,7 @@ void MessageConsumer::start() {
       throw;
     }
     for (std::size_t i = 0; i < subs.size(); ++i) {
+      pull_subs_.push_back(subs[i]);
       threads_.emplace_back(
           [this, sub = subs[i], handler = make_handler_()] { pull_loop(sub, handler); });
     }
@@ -61,6 +65,12 @@ void MessageConsumer::stop() {
     natsSubscription_Destroy(core_sub_);
     core_sub_ = nullptr;
   }
+}
+
+void MessageConsumer::close() {
+  stop();
+  for (auto* sub : pull_subs_) natsSubscription_Destroy(sub);
+  pull_subs_.clear();
 }
 
 std::optional<std::uint64_t> MessageConsumer::pending() {
@@ -129,7 +139,6 @@ void MessageConsumer::pull_loop(natsSubscription* sub, const Handler& handler) {
     natsMsgList_Destroy(&list);
     if (hooks_.after_fetch) hooks_.after_fetch();
   }
-  natsSubscription_Destroy(sub);
 }
 
 void MessageConsumer::on_core_message(natsConnection*, natsSubscription*, natsMsg* m,

@@ -79,9 +79,13 @@ class MessageConsumer {
   /// it returns once the server knows the subscription.
   void start();
   /// Stops taking messages: JetStream threads finish their current fetch and join; the core
-  /// subscription is removed. Messages already handed to the handler stay the service's.
-  /// Idempotent.
+  /// subscription is removed. Messages already handed to the handler stay the service's, and
+  /// the pull subscriptions stay open so they can still be acked (cnats acks through the
+  /// message's subscription: acking after it is destroyed reads freed memory). Idempotent.
   void stop();
+  /// Closes the pull subscriptions; call once every message taken has been settled (after
+  /// stop()). The destructor does it too. Idempotent.
+  void close();
   /// Messages of the durable consumer not yet delivered (JetStream; nullopt on failure or core).
   std::optional<std::uint64_t> pending();
   /// Handler failures caught by the firewall since start.
@@ -89,6 +93,7 @@ class MessageConsumer {
 
  private:
   void pull_loop(natsSubscription* sub, const Handler& handler);
+  std::vector<natsSubscription*> pull_subs_;
   /// Runs `handler` behind the firewall.
   void deliver(const Handler& handler, natsMsg* m);
   static void on_core_message(natsConnection*, natsSubscription*, natsMsg* m, void* closure);

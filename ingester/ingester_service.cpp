@@ -157,9 +157,11 @@ int run_ingester(const IngesterConfig& cfg) {
   consumer.start();
 
   // Graceful stop, in this order: no new messages; write, summarise and ack what is held; send
-  // what cnats buffered; then the HTTP endpoints and the probe.
+  // what cnats buffered; close the subscriptions (the acks went through them); then the HTTP
+  // endpoints and the probe.
   runtime.on_stop("probe", [&] { db_probe.stop(); });
   runtime.on_stop("http", [&] { http.stop(); });
+  runtime.on_stop("subscriptions", [&] { consumer.close(); });
   runtime.on_stop("nats flush", [&] { nats->flush(std::chrono::milliseconds{2000}); });
   runtime.on_stop("writers", [&] { flusher.stop(); });
   runtime.on_stop("consumer", [&] { consumer.stop(); });
