@@ -17,13 +17,30 @@
 /// the batch queued at the moment Fetch looks).
 #include <nats/nats.h>
 
+#include <cstdint>
+
 #include "common/clock.hpp"
 
 namespace ste {
 
-/// natsSubscription_Fetch(list, sub, batch, wait, jerr) with the guard above: at most `batch`
-/// messages (1 while messages are queued locally).
+/// How a fetch asks the server.
+enum class FetchStyle {
+  /// Return as soon as anything is there (natsSubscription_Fetch: a no-wait pull request first).
+  /// For low latency at low volume: the evaluator's summaries.
+  available,
+  /// One pull request that the server holds until `batch` messages arrived or `wait` passed:
+  /// at a steady trickle each request brings a full batch instead of the few messages published
+  /// since the last one (pull requests cost the server far more than messages:
+  /// bench/results, scenario 7).
+  fill,
+};
+
+/// A fetch of at most `batch` messages (1 while messages are queued locally: the guard above)
+/// within `wait`, in the given style. A filling fetch also stops at `max_bytes` of messages when
+/// it is above 0 (it must exceed the largest message the server accepts, or that message could
+/// never be fetched).
 natsStatus fetch_messages(natsMsgList* list, natsSubscription* sub, int batch, Millis wait,
-                          jsErrCode* jerr);
+                          jsErrCode* jerr, FetchStyle style = FetchStyle::available,
+                          std::int64_t max_bytes = 0);
 
 }  // namespace ste

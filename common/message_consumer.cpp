@@ -118,8 +118,8 @@ void MessageConsumer::pull_loop(natsSubscription* sub, const Handler& handler) {
     if (hooks_.room && !hooks_.room(options_.fetch_wait)) continue;  // let the service catch up
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s =
-        fetch_messages(&list, sub, options_.fetch_size, options_.fetch_wait, &jerr);
+    const natsStatus s = fetch_messages(&list, sub, options_.fetch_size, options_.fetch_wait, &jerr,
+                                        options_.fetch_style, options_.fetch_max_bytes);
     if (s == NATS_TIMEOUT) continue;
     if (s != NATS_OK) {
       if (auto refused = fetch_log_.admit(MonoClock::now())) {

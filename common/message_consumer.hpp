@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/jetstream_fetch.hpp"
 #include "common/log_throttle.hpp"
 #include "common/message_settler.hpp"
 #include "common/nats_client.hpp"
@@ -44,7 +45,9 @@ struct ConsumerOptions {
   int threads = 1;         ///< JetStream: pull threads
   int fetch_size = 100;    ///< JetStream: messages per fetch
   Millis fetch_wait{250};  ///< JetStream: how long one fetch waits; also the back-pressure poll
-  int core_pending_messages = 65536;           ///< core: cnats' buffer before it drops
+  FetchStyle fetch_style = FetchStyle::available;  ///< JetStream: see jetstream_fetch.hpp
+  std::int64_t fetch_max_bytes = 0;   ///< JetStream, filling fetch: bytes per fetch (0 = any)
+  int core_pending_messages = 65536;  ///< core: cnats' buffer before it drops
   std::int64_t core_pending_bytes = 64 << 20;  ///< core: the same in bytes
   RedeliveryPolicy redelivery;                 ///< the nak delay after a handler threw
 };

@@ -111,7 +111,17 @@ void retry_jetstream_setup(const std::function<void()>& setup, std::chrono::seco
   }
 }
 
-void NatsClient::ensure_stream(const StreamSpec& spec) {
+std::string_view retention_name(StreamRetention r) {
+  return r == StreamRetention::work_queue ? "work-queue" : "limits";
+}
+
+std::optional<StreamRetention> parse_retention(std::string_view s) {
+  if (s == "limits") return StreamRetention::limits;
+  if (s == "work-queue" || s == "work_queue") return StreamRetention::work_queue;
+  return std::nullopt;
+}
+
+StreamRetention NatsClient::ensure_stream(const StreamSpec& spec) {
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   cfg.Name = spec.name.c_str();
@@ -119,29 +129,49 @@ void NatsClient::ensure_stream(const StreamSpec& spec) {
   cfg.Subjects = subjects;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
-  // Work-queue retention: a message stays until the shared durable consumer acks it, so disk use
-  // is bounded by the backlog and nothing is dropped while no consumer runs.
-  if (spec.retention == StreamRetention::work_queue) {
-    cfg.Retention = js_WorkQueuePolicy;
-  } else {
-    cfg.Retention = js_LimitsPolicy;
-    cfg.Discard = js_DiscardOld;
-    cfg.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_age).count();
-    cfg.MaxBytes = spec.max_bytes;
-  }
+  auto apply_retention = [&](StreamRetention r) {
+    if (r == StreamRetention::work_queue) {
+      // A message stays until the shared durable consumer acks it.
+      cfg.Retention = js_WorkQueuePolicy;
+      cfg.Discard = js_DiscardOld;
+      cfg.MaxAge = 0;
+      cfg.MaxBytes = -1;
+    } else {
+      cfg.Retention = js_LimitsPolicy;
+      cfg.Discard = js_DiscardOld;
+      cfg.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_age).count();
+      cfg.MaxBytes = spec.max_bytes;
+    }
+  };
+  StreamRetention effective = spec.retention;
+  apply_retention(effective);
   cfg.Replicas = stream_replicas_;
   cfg.MaxMsgSize = -1;  // the server's max_payload; the ingester rejects oversize with a reason
   jsErrCode jerr = static_cast<jsErrCode>(0);
   jsStreamInfo* info = nullptr;
   natsStatus s = js_AddStream(&info, js_, &cfg, nullptr, &jerr);
   if (s != NATS_OK && jerr == JSStreamNameExistErr) {
-    // Never shrink a stream's replication: a service started with a smaller
-    // STE_STREAM_REPLICAS must not take a cluster's R3 stream down to R1.
     jsStreamInfo* existing = nullptr;
     if (js_GetStreamInfo(&existing, js_, spec.name.c_str(), nullptr, nullptr) == NATS_OK &&
         existing) {
-      if (existing->Config && existing->Config->Replicas > cfg.Replicas)
-        cfg.Replicas = existing->Config->Replicas;
+      if (existing->Config) {
+        // Never shrink a stream's replication: a service started with a smaller
+        // STE_STREAM_REPLICAS must not take a cluster's R3 stream down to R1.
+        if (existing->Config->Replicas > cfg.Replicas) cfg.Replicas = existing->Config->Replicas;
+        // The server refuses to change retention to or from work-queue: keep what it has.
+        const StreamRetention has = existing->Config->Retention == js_WorkQueuePolicy
+                                        ? StreamRetention::work_queue
+                                        : StreamRetention::limits;
+        if (has != effective) {
+          log::warn("stream keeps the retention it was created with",
+                    {{"stream", spec.name},
+                     {"retention", std::string(retention_name(has))},
+                     {"configured", std::string(retention_name(effective))},
+                     {"how_to_change", "docs/operations.md: The SENSORS stream's retention"}});
+          effective = has;
+          apply_retention(effective);
+        }
+      }
       jsStreamInfo_Destroy(existing);
     }
     s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
@@ -149,6 +179,38 @@ void NatsClient::ensure_stream(const StreamSpec& spec) {
   if (info) jsStreamInfo_Destroy(info);
   nats_check(
       s, fmt::format("ensure stream {} (jetstream error {})", spec.name, static_cast<int>(jerr)));
+  return effective;
+}
+
+StreamPosition NatsClient::stream_position(const std::string& stream) {
+  StreamPosition out;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  nats_check(js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr),
+             fmt::format("stream info {} (jetstream error {})", stream, static_cast<int>(jerr)));
+  out.first_seq = si->State.Msgs > 0 ? si->State.FirstSeq : 0;
+  out.last_seq = si->State.LastSeq;
+  jsStreamInfo_Destroy(si);
+  jsConsumerInfoList* list = nullptr;
+  const natsStatus s = js_Consumers(&list, js_, stream.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND) return out;  // no consumers
+  nats_check(s,
+             fmt::format("consumers of {} (jetstream error {})", stream, static_cast<int>(jerr)));
+  for (int i = 0; i < list->Count; ++i) {
+    out.ack_floors.push_back(list->List[i]->AckFloor.Stream);
+  }
+  jsConsumerInfoList_Destroy(list);
+  return out;
+}
+
+void NatsClient::purge_below(const std::string& stream, std::uint64_t seq) {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Purge.Sequence = seq;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  nats_check(
+      js_PurgeStream(js_, stream.c_str(), &o, &jerr),
+      fmt::format("purge {} below {} (jetstream error {})", stream, seq, static_cast<int>(jerr)));
 }
 
 void NatsClient::ensure_pull_consumer(const ConsumerSpec& spec) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,8 +40,19 @@ struct NatsSettings {
 };
 
 /// How a stream keeps messages: until the shared durable consumer acks them (work queue), or
-/// until an age or size limit drops the oldest (limits; for the dead letters nothing consumes).
+/// until an age or size limit drops the oldest, or a purge removes them (limits: SENSORS, trimmed
+/// below its consumers' ack floors by the ingester; the dead letters, which nothing consumes).
 enum class StreamRetention { work_queue, limits };
+std::string_view retention_name(StreamRetention r);
+/// "limits" or "work-queue" (also "work_queue"); nullopt for anything else.
+std::optional<StreamRetention> parse_retention(std::string_view s);
+
+/// Where a stream stands: what the ingester's trim decision needs (ingester/stream_trimmer.hpp).
+struct StreamPosition {
+  std::uint64_t first_seq = 0;            ///< the oldest message stored (0: the stream is empty)
+  std::uint64_t last_seq = 0;             ///< the newest message stored
+  std::vector<std::uint64_t> ack_floors;  ///< per consumer: every sequence ≤ this is acked
+};
 
 /// The JetStream objects the product uses (docs/DESIGN.md §2).
 struct StreamSpec {
@@ -50,7 +62,8 @@ struct StreamSpec {
   std::chrono::seconds max_age{0};  ///< limits retention: 0 = no age limit
   std::int64_t max_bytes = -1;      ///< limits retention: -1 = no size limit
 };
-inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>"};
+/// SENSORS defaults to limits retention, trimmed by the ingester: see StreamTrimmer for why.
+inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>", StreamRetention::limits};
 inline const StreamSpec kBatchesStream{"STE_BATCHES", "ste.batches.flushed"};
 inline constexpr const char* kBatchesSubject = "ste.batches.flushed";
 
@@ -73,8 +86,15 @@ class NatsClient final : public Publisher {
   NatsClient(const NatsClient&) = delete;
   NatsClient& operator=(const NatsClient&) = delete;
 
-  /// Creates the stream (file storage, the spec's retention) or updates it to the spec.
-  void ensure_stream(const StreamSpec& spec);
+  /// Creates the stream (file storage, the spec's retention) or updates it to the spec, and
+  /// returns the retention it has. nats-server cannot change a stream to or from work-queue
+  /// retention: an existing stream keeps the one it was created with (logged as a warning naming
+  /// the way to change it, docs/operations.md), the rest of the spec is applied.
+  StreamRetention ensure_stream(const StreamSpec& spec);
+  /// The stream's first and last sequence and every consumer's ack floor.
+  StreamPosition stream_position(const std::string& stream);
+  /// Removes every message with a sequence below `seq` from the stream.
+  void purge_below(const std::string& stream, std::uint64_t seq);
   /// Creates or updates a durable pull consumer with explicit acks.
   void ensure_pull_consumer(const ConsumerSpec& spec);
   /// Binds a pull subscription to an existing durable consumer. Caller owns the result.

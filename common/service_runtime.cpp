@@ -49,12 +49,16 @@ std::unique_ptr<NatsClient> connect_nats(const NatsSettings& settings, std::stri
   return std::make_unique<NatsClient>(named);
 }
 
-void setup_jetstream(NatsClient& nats, const std::vector<StreamSpec>& streams,
-                     const ConsumerSpec& consumer) {
+std::vector<StreamRetention> setup_jetstream(NatsClient& nats,
+                                             const std::vector<StreamSpec>& streams,
+                                             const ConsumerSpec& consumer) {
+  std::vector<StreamRetention> out;
   retry_jetstream_setup([&] {
-    for (const auto& stream : streams) nats.ensure_stream(stream);
+    out.clear();
+    for (const auto& stream : streams) out.push_back(nats.ensure_stream(stream));
     nats.ensure_pull_consumer(consumer);
   });
+  return out;
 }
 
 std::unique_ptr<PgConnection> connect_with_patience(const std::string& url,

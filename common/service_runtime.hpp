@@ -55,9 +55,11 @@ class ServiceRuntime {
 std::unique_ptr<NatsClient> connect_nats(const NatsSettings& settings, std::string client_name);
 
 /// Creates or updates `streams` and the durable `consumer` (retry_jetstream_setup: a cluster
-/// still electing its leader answers with time-outs for a while).
-void setup_jetstream(NatsClient& nats, const std::vector<StreamSpec>& streams,
-                     const ConsumerSpec& consumer);
+/// still electing its leader answers with time-outs for a while). Returns each stream's
+/// retention as it is on the server (NatsClient::ensure_stream), in the order given.
+std::vector<StreamRetention> setup_jetstream(NatsClient& nats,
+                                             const std::vector<StreamSpec>& streams,
+                                             const ConsumerSpec& consumer);
 
 /// Connects to PostgreSQL, retrying every 250 ms for `patience`: under a supervisor the database
 /// may come up a moment after the service. Throws the last PgError after that.

@@ -81,6 +81,12 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                               "Readings received but not yet committed or rejected")),
       consumer_pending(gauge(r, "ste_ingest_consumer_pending",
                              "Messages waiting in the JetStream consumer (consumer lag)")),
+      stream_trimmed(
+          counter(r, "ste_ingest_stream_trimmed_messages_total",
+                  "Acknowledged messages purged from the SENSORS stream (limits "
+                  "retention: trimmed below the consumers' ack floors every trim interval)")),
+      trim_failures(counter(r, "ste_ingest_stream_trim_failures_total",
+                            "SENSORS trims that failed (the stream grows until one succeeds)")),
       device_cap_deferred(counter(r, "ste_ingest_device_cap_deferred_total",
                                   "Messages handed back to wait because their device is new and "
                                   "the tenant's new-device cap is reached")),

@@ -15,6 +15,7 @@
 #include "ingester/message_intake.hpp"
 #include "ingester/partition_keeper.hpp"
 #include "ingester/pg_batch_store.hpp"
+#include "ingester/stream_trimmer.hpp"
 
 namespace ste::ingest {
 
@@ -24,6 +25,8 @@ constexpr auto kPartitionUpkeepEvery = std::chrono::hours{1};
 constexpr int kPartitionSlot = 1;
 constexpr int kConsumerLagSlot = 2;
 constexpr auto kConsumerLagEvery = std::chrono::seconds{5};
+constexpr int kTrimSlot = 3;
+constexpr std::int64_t kFetchMaxBytes = std::int64_t{4} << 20;
 const ConsumerSpec kIngesterConsumer{"SENSORS", "ste-ingester", std::chrono::seconds{30}, 65536};
 
 /// Start-up checks (a clear message and exit 1 rather than running half-configured): the schema
@@ -56,7 +59,7 @@ ParseLimits parse_limits(const IngesterConfig& cfg) {
 
 /// Where readings come from: the SENSORS durable consumer, or (core mode) a queue subscription
 /// whose cnats buffer absorbs bursts while the in-flight gate is full.
-ConsumerOptions sensor_source(const IngesterConfig& cfg, bool jetstream) {
+ConsumerOptions sensor_source(const IngesterConfig& cfg, bool jetstream, std::int64_t max_payload) {
   ConsumerOptions o;
   o.name = "sensors";
   o.jetstream = jetstream;
@@ -64,10 +67,34 @@ ConsumerOptions sensor_source(const IngesterConfig& cfg, bool jetstream) {
   o.subject = kSensorsStream.subject;
   o.queue = "ste-ingester";
   o.fetch_size = cfg.fetch_size;
+  o.fetch_style = cfg.fetch_style;
+  // A filling fetch waits this long at most: a trickle reaches the buffer within 100 ms.
+  if (o.fetch_style == FetchStyle::fill) o.fetch_wait = Millis{100};
+  // One fetch adds at most this much to what the in-flight bound already holds (docs/limits.md);
+  // above the server's largest message, so every message can be fetched.
+  o.fetch_max_bytes = std::max<std::int64_t>(kFetchMaxBytes, 2 * max_payload);
   o.core_pending_messages = 1'000'000;
   o.core_pending_bytes = std::int64_t{512} * 1024 * 1024;
   o.redelivery = cfg.common.redelivery;
   return o;
+}
+
+/// Every trim interval on limits retention: purge what every consumer of SENSORS has acked.
+void schedule_trim(EventLoop& loop, std::chrono::seconds every, StreamTrimmer& trimmer,
+                   IngestMetrics& metrics, LogThrottle& failures) {
+  loop.every(std::chrono::duration_cast<Millis>(every), [&] {
+    loop.off_loop(kTrimSlot, [&] {
+      try {
+        metrics.stream_trimmed.Increment(static_cast<double>(trimmer.run_once()));
+      } catch (const std::exception& e) {
+        metrics.trim_failures.Increment();
+        if (auto refused = failures.admit(MonoClock::now())) {
+          log::warn("trimming the SENSORS stream failed; it grows until a trim succeeds",
+                    {{"error", e.what()}, {"failures_not_logged", *refused}});
+        }
+      }
+    });
+  });
 }
 
 /// The loop's timers: the batch-interval kick (and the buffer gauges), hourly partition upkeep,
@@ -111,8 +138,12 @@ int run_ingester(const IngesterConfig& cfg) {
   prepare_database(cfg.common.database_url, keeper, clock);
 
   auto nats = connect_nats(cfg.common.nats, "ste-ingester");
+  StreamSpec sensors = kSensorsStream;
+  sensors.retention = cfg.sensors_retention;
+  bool trim = false;  // limits retention: acks delete nothing, the trimmer does
   if (jetstream) {
-    setup_jetstream(*nats, {kSensorsStream, kBatchesStream, kDeadStream}, kIngesterConsumer);
+    trim = setup_jetstream(*nats, {sensors, kBatchesStream, kDeadStream}, kIngesterConsumer)[0] ==
+           StreamRetention::limits;
   }
   auto settler = make_settler(jetstream, *nats, kSensorsStream.name);
 
@@ -137,7 +168,7 @@ int run_ingester(const IngesterConfig& cfg) {
   MessageConsumer::Hooks hooks;
   hooks.room = [&](Millis wait) { return inflight.wait_for_room(wait); };  // back-pressure
   MessageConsumer consumer(
-      *nats, *settler, sensor_source(cfg, jetstream),
+      *nats, *settler, sensor_source(cfg, jetstream, nats->max_payload()),
       [&](natsMsg* m) {
         if (intake.handle(m)) flusher.kick();
       },
@@ -168,7 +199,17 @@ int run_ingester(const IngesterConfig& cfg) {
 
   schedule_upkeep(runtime.loop(), cfg, clock, flusher, buffer, inflight, keeper, consumer, metrics,
                   jetstream);
+  StreamTrimmer trimmer(*nats, kSensorsStream.name);
+  LogThrottle trim_log(std::chrono::minutes{1});
+  if (trim) {
+    schedule_trim(runtime.loop(), std::chrono::seconds{cfg.trim_interval_seconds}, trimmer, metrics,
+                  trim_log);
+  }
   return runtime.run({{"mode", jetstream ? "jetstream" : "core"},
+                      {"sensors_retention",
+                       jetstream ? std::string(retention_name(trim ? StreamRetention::limits
+                                                                   : StreamRetention::work_queue))
+                                 : "none"},
                       {"batch_size", cfg.batch_size},
                       {"batch_interval_ms", cfg.batch_interval_ms},
                       {"writers", cfg.writers},

@@ -19,6 +19,8 @@
 /// backlog).
 #include <string>
 
+#include "common/jetstream_fetch.hpp"
+#include "common/nats_client.hpp"
 #include "common/settings.hpp"
 #include "ingester/batch_writer.hpp"
 
@@ -32,13 +34,20 @@ struct IngesterConfig {
   int batch_interval_ms = 500;
   int writers = 2;
   WriteMethod write_method = WriteMethod::copy;
-  int fetch_size = 500;
-  int max_inflight_readings = 0;  ///< 0 = 4 × batch_size
+  int fetch_size = 2000;
+  FetchStyle fetch_style = FetchStyle::fill;
+  StreamRetention sensors_retention = StreamRetention::limits;  ///< when creating SENSORS
+  /// How often SENSORS is trimmed on limits retention. Each purge costs nats-server 2.9 a pass
+  /// over the partly trimmed file block (per-subject bookkeeping, sometimes a rewrite, and that
+  /// block's cache is dropped): every second that cut the pipeline's rate by more than half, every
+  /// 10 s it costs about 3% (bench/results, scenario 7). Disk holds the backlog plus this much traffic.
+  int trim_interval_seconds = 10;
+  int max_inflight_readings = 0;           ///< 0 = 4 × batch_size
   int max_new_devices_per_minute = 10000;  ///< per tenant per cap window
   int new_device_window_seconds = 60;      ///< the cap window (shorter: tests, smoother onboarding)
   int device_cap_max_wait_seconds = 600;   ///< longest wait of a message over the cap
-  int max_message_bytes = 64 * 1024;    ///< larger payloads are rejected as too_large
-  int max_readings_per_message = 1000;  ///< longer arrays are rejected as too_many_readings
+  int max_message_bytes = 64 * 1024;       ///< larger payloads are rejected as too_large
+  int max_readings_per_message = 1000;     ///< longer arrays are rejected as too_many_readings
   int retention_days = 30;
 };
 

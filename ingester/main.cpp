@@ -33,6 +33,27 @@ int main(int argc, char** argv) {
       ->envname("STE_WRITE_METHOD")
       ->check(CLI::IsMember({"copy", "unnest"}))
       ->capture_default_str();
+  std::string retention{retention_name(cfg.sensors_retention)};
+  app.add_option("--sensors-retention", retention,
+                 "Retention of a newly created SENSORS stream: limits (trimmed below the ack floor "
+                 "every --trim-interval-seconds) or work-queue (each ack deletes); an existing "
+                 "stream keeps its own")
+      ->envname("STE_SENSORS_RETENTION")
+      ->check(CLI::IsMember({"limits", "work-queue"}))
+      ->capture_default_str();
+  std::string fetch_style = cfg.fetch_style == FetchStyle::fill ? "fill" : "available";
+  app.add_option("--fetch-style", fetch_style,
+                 "fill: one pull request waits up to 100 ms for a full fetch; available: take "
+                 "what is there at once (more pull requests, more broker CPU at a trickle)")
+      ->envname("STE_FETCH_STYLE")
+      ->check(CLI::IsMember({"fill", "available"}))
+      ->capture_default_str();
+  app.add_option("--trim-interval-seconds", cfg.trim_interval_seconds,
+                 "Limits retention: purge what every consumer acked this often (shorter: less "
+                 "disk, more broker CPU)")
+      ->envname("STE_TRIM_INTERVAL_SECONDS")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   app.add_option("--fetch-size", cfg.fetch_size, "Messages per JetStream fetch")
       ->envname("STE_FETCH_SIZE")
       ->check(CLI::Range(1, 10'000))
@@ -76,6 +97,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  cfg.sensors_retention = *parse_retention(retention);
+  cfg.fetch_style = fetch_style == "fill" ? FetchStyle::fill : FetchStyle::available;
   cfg.write_method = *ingest::parse_write_method(write_method);
 
   int rc = 1;
