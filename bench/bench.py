@@ -417,6 +417,72 @@ class Bench:
                 "profile": profile, "exact": exact,
                 "ingester_peak_rss_kib": hwm, "message_shapes": shapes}
 
+    # The devices' own shape: one reading per message (issue #14). Levers side by side at one
+    # offered rate, then the ramp and the hold with the defaults.
+    LEVERS = [
+        # name, ingester settings, load generator flags
+        ("before #14: work-queue retention, fetch 500 as available",
+         {"STE_SENSORS_RETENTION": "work-queue", "STE_FETCH_SIZE": "500",
+          "STE_FETCH_STYLE": "available"}, ["--core"]),
+        ("limits retention trimmed every 10 s, fetch 500 as available",
+         {"STE_FETCH_SIZE": "500", "STE_FETCH_STYLE": "available"}, ["--core"]),
+        ("limits retention trimmed every 1 s, filling fetch of 2000",
+         {"STE_TRIM_INTERVAL_SECONDS": "1"}, ["--core"]),
+        ("defaults: limits retention trimmed every 10 s, filling fetch of 2000", {}, ["--core"]),
+        ("defaults, publisher waits for each JetStream ack", {}, []),
+    ]
+
+    def s7_single(self):
+        a = self.args
+        levers = []
+        published = 0
+        for name, env, flags in self.LEVERS:
+            self.fresh()
+            ing = self.start_ingester(env)
+            w = self.load_window(ing, a.single_lever_rate, a.single_lever_seconds, 0, extra=flags,
+                                 batch=1)
+            w.pop("samples")
+            w["lever"], w["settings"], w["publisher"] = name, env, "core" if flags else "jetstream"
+            w["sustained"] = self.sustained(w)
+            log(f"lever '{name}': stored {w['stored_rate']:.0f}/s, published {w['publish_rate']:.0f}/s")
+            try:
+                w["drain_s"] = self.wait_drained(ing, w["published"], timeout=300)
+            except RuntimeError as e:
+                w["drain_error"] = str(e)
+            levers.append(w)
+            self.stop_services()
+        # The ramp and the hold with the defaults, publishing as devices do (core NATS into the
+        # stream: nothing waits for an ack, so the load generator's cost does not cap the figure).
+        self.fresh()
+        ing = self.start_ingester()
+        steps, best = [], None
+        for rate in a.single_rates:
+            w = self.load_window(ing, rate, a.step_seconds, published, extra=["--core"], batch=1)
+            published += w["published"]
+            w["sustained"] = self.sustained(w)
+            w.pop("samples")
+            steps.append(w)
+            log(f"single step {rate}/s: stored {w['stored_rate']:.0f}/s, backlog "
+                f"{w['backlog_at_end']:.0f}, sustained={w['sustained']}")
+            self.wait_drained(ing, published, timeout=300)
+            if not w["sustained"]:
+                break
+            best = rate
+        out = {"levers": levers, "steps": steps, "max_sustained_rate": best}
+        if best is not None:
+            hold = self.load_window(ing, best, a.hold_seconds, published, extra=["--core"], batch=1)
+            published += hold["published"]
+            hold["sustained"] = self.sustained(hold)
+            hold.pop("samples")
+            log(f"single hold {best}/s: median window {median(hold['window_rates']):.0f}/s, "
+                f"sustained={hold['sustained']}")
+            self.wait_drained(ing, published, timeout=300)
+            out["hold"] = hold
+            out["ingester_peak_rss_kib"] = status_kib(ing["proc"].pid, "VmHWM")
+        self.stop_services()
+        out["exact"] = self.verify_exact(published)
+        return out
+
     def s3_latency(self, max_rate):
         a = self.args
         self.fresh()
@@ -555,7 +621,7 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--out-dir", default=os.path.join(REPO, "bench", "results"))
-    ap.add_argument("--scenarios", default="1,2,3,4,5,6")
+    ap.add_argument("--scenarios", default="1,2,3,4,5,6,7")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db-readings", type=int, default=300000)
     ap.add_argument("--batch-size", type=int, default=20000, help="the ingester default under test")
@@ -579,6 +645,11 @@ def main():
                     default=[100, 500, 2000])
     ap.add_argument("--fetch-seconds", type=int, default=12)
     ap.add_argument("--max-rate", type=int, default=0, help="skip the ramp: use this rate (debug)")
+    ap.add_argument("--single-rates", type=lambda s: [int(x) for x in s.split(",")],
+                    default=[20000, 30000, 40000, 50000, 60000],
+                    help="scenario 7: offered rates, one reading per message")
+    ap.add_argument("--single-lever-rate", type=int, default=30000)
+    ap.add_argument("--single-lever-seconds", type=int, default=20)
     args = ap.parse_args()
 
     b = Bench(args)
@@ -603,6 +674,8 @@ def main():
                 report["isolation"] = b.s5_isolation(max_rate, report["pipeline"]["hold"])
             if "6" in wanted:
                 report["backlog"] = b.s6_backlog(max_rate)
+        if "7" in wanted:
+            report["single"] = b.s7_single()
     except Exception as e:  # the partial report is still written, then the run fails
         report["error"] = f"{type(e).__name__}: {e}"
         if getattr(b, "partial", None):
