@@ -40,8 +40,8 @@ struct NatsSettings {
 };
 
 /// How a stream keeps messages: until the shared durable consumer acks them (work queue), or
-/// until an age or size limit drops the oldest, or a purge removes them (limits: SENSORS, trimmed
-/// below its consumers' ack floors by the ingester; the dead letters, which nothing consumes).
+/// until an age or size limit drops the oldest, or a purge removes them (limits: the dead letters,
+/// which nothing consumes; SENSORS where the ingester may trim it, ingester/sensors_retention.hpp).
 enum class StreamRetention { work_queue, limits };
 std::string_view retention_name(StreamRetention r);
 /// "limits" or "work-queue" (also "work_queue"); nullopt for anything else.
@@ -62,8 +62,10 @@ struct StreamSpec {
   std::chrono::seconds max_age{0};  ///< limits retention: 0 = no age limit
   std::int64_t max_bytes = -1;      ///< limits retention: -1 = no size limit
 };
-/// SENSORS defaults to limits retention, trimmed by the ingester: see StreamTrimmer for why.
-inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>", StreamRetention::limits};
+/// SENSORS as anything but the ingester creates it (the load generator, tests): a work queue, safe
+/// on every server. The ingester chooses limits retention where trimming is safe
+/// (ingester/sensors_retention.hpp).
+inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>", StreamRetention::work_queue};
 inline const StreamSpec kBatchesStream{"STE_BATCHES", "ste.batches.flushed"};
 inline constexpr const char* kBatchesSubject = "ste.batches.flushed";
 

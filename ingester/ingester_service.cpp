@@ -15,6 +15,7 @@
 #include "ingester/message_intake.hpp"
 #include "ingester/partition_keeper.hpp"
 #include "ingester/pg_batch_store.hpp"
+#include "ingester/purge_probe.hpp"
 #include "ingester/stream_trimmer.hpp"
 
 namespace ste::ingest {
@@ -126,6 +127,36 @@ void schedule_upkeep(EventLoop& loop, const IngesterConfig& cfg, const Clock& cl
   }
 }
 
+/// The streams and the durable consumer. SENSORS gets the retention the operator asked for where
+/// that is safe on this server (ingester/sensors_retention.hpp); an existing stream keeps its own.
+/// Returns the retention SENSORS has; `trim` says whether the trimmer runs.
+StreamRetention setup_sensors(NatsClient& nats, RetentionRequest request, bool& trim) {
+  PurgeSafety safety;
+  if (request != RetentionRequest::work_queue) safety = probe_purge_safety(nats);
+  const RetentionDecision decision = decide_sensors_retention(request, safety);
+  if (!decision.error.empty()) throw std::runtime_error(decision.error);
+  StreamSpec sensors = kSensorsStream;
+  sensors.retention = decision.create_with;
+  const StreamRetention has =
+      setup_jetstream(nats, {sensors, kBatchesStream, kDeadStream}, kIngesterConsumer)[0];
+  trim = should_trim(has, safety);
+  if (has == StreamRetention::limits && !trim) {
+    log::error(
+        "SENSORS has limits retention but is not trimmed: this nats-server's purge drops "
+        "unacked deliveries, so trimming would lose readings. The stream grows until "
+        "nats-server is upgraded (2.9.15 or later) or SENSORS is recreated as a work queue",
+        {{"probe", safety.detail},
+         {"how_to_change", "docs/operations.md: The SENSORS stream's retention"}});
+  } else if (request != RetentionRequest::work_queue) {
+    log::info("sensors retention chosen",
+              {{"requested", std::string(retention_request_name(request))},
+               {"retention", std::string(retention_name(has))},
+               {"purge_keeps_unacked", safety.keeps_unacked},
+               {"probe", safety.detail}});
+  }
+  return has;
+}
+
 }  // namespace
 
 int run_ingester(const IngesterConfig& cfg) {
@@ -138,12 +169,10 @@ int run_ingester(const IngesterConfig& cfg) {
   prepare_database(cfg.common.database_url, keeper, clock);
 
   auto nats = connect_nats(cfg.common.nats, "ste-ingester");
-  StreamSpec sensors = kSensorsStream;
-  sensors.retention = cfg.sensors_retention;
+  StreamRetention sensors_retention = StreamRetention::work_queue;
   bool trim = false;  // limits retention: acks delete nothing, the trimmer does
   if (jetstream) {
-    trim = setup_jetstream(*nats, {sensors, kBatchesStream, kDeadStream}, kIngesterConsumer)[0] ==
-           StreamRetention::limits;
+    sensors_retention = setup_sensors(*nats, cfg.sensors_retention, trim);
   }
   auto settler = make_settler(jetstream, *nats, kSensorsStream.name);
 
@@ -205,16 +234,15 @@ int run_ingester(const IngesterConfig& cfg) {
     schedule_trim(runtime.loop(), std::chrono::seconds{cfg.trim_interval_seconds}, trimmer, metrics,
                   trim_log);
   }
-  return runtime.run({{"mode", jetstream ? "jetstream" : "core"},
-                      {"sensors_retention",
-                       jetstream ? std::string(retention_name(trim ? StreamRetention::limits
-                                                                   : StreamRetention::work_queue))
-                                 : "none"},
-                      {"batch_size", cfg.batch_size},
-                      {"batch_interval_ms", cfg.batch_interval_ms},
-                      {"writers", cfg.writers},
-                      {"write_method", std::string(write_method_name(cfg.write_method))},
-                      {"max_inflight_readings", max_inflight}});
+  return runtime.run(
+      {{"mode", jetstream ? "jetstream" : "core"},
+       {"sensors_retention", jetstream ? std::string(retention_name(sensors_retention)) : "none"},
+       {"sensors_trimmed", trim},
+       {"batch_size", cfg.batch_size},
+       {"batch_interval_ms", cfg.batch_interval_ms},
+       {"writers", cfg.writers},
+       {"write_method", std::string(write_method_name(cfg.write_method))},
+       {"max_inflight_readings", max_inflight}});
 }
 
 }  // namespace ste::ingest

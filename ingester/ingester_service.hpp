@@ -23,6 +23,7 @@
 #include "common/nats_client.hpp"
 #include "common/settings.hpp"
 #include "ingester/batch_writer.hpp"
+#include "ingester/sensors_retention.hpp"
 
 namespace ste::ingest {
 
@@ -36,11 +37,13 @@ struct IngesterConfig {
   WriteMethod write_method = WriteMethod::copy;
   int fetch_size = 2000;
   FetchStyle fetch_style = FetchStyle::fill;
-  StreamRetention sensors_retention = StreamRetention::limits;  ///< when creating SENSORS
+  /// The retention of a newly created SENSORS stream (ingester/sensors_retention.hpp).
+  RetentionRequest sensors_retention = RetentionRequest::automatic;
   /// How often SENSORS is trimmed on limits retention. Each purge costs nats-server 2.9 a pass
   /// over the partly trimmed file block (per-subject bookkeeping, sometimes a rewrite, and that
   /// block's cache is dropped): every second that cut the pipeline's rate by more than half, every
-  /// 10 s it costs about 3% (bench/results, scenario 7). Disk holds the backlog plus this much traffic.
+  /// 10 s it costs about 3% (bench/results, scenario 7). Disk holds the backlog plus this much
+  /// traffic.
   int trim_interval_seconds = 10;
   int max_inflight_readings = 0;           ///< 0 = 4 × batch_size
   int max_new_devices_per_minute = 10000;  ///< per tenant per cap window

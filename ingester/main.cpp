@@ -33,13 +33,14 @@ int main(int argc, char** argv) {
       ->envname("STE_WRITE_METHOD")
       ->check(CLI::IsMember({"copy", "unnest"}))
       ->capture_default_str();
-  std::string retention{retention_name(cfg.sensors_retention)};
+  std::string retention{ingest::retention_request_name(cfg.sensors_retention)};
   app.add_option("--sensors-retention", retention,
                  "Retention of a newly created SENSORS stream: limits (trimmed below the ack floor "
-                 "every --trim-interval-seconds) or work-queue (each ack deletes); an existing "
-                 "stream keeps its own")
+                 "every --trim-interval-seconds; needs nats-server 2.9.15+, whose purge keeps "
+                 "unacked deliveries), work-queue (each ack deletes), or auto (limits where the "
+                 "server's purge is safe, else work-queue); an existing stream keeps its own")
       ->envname("STE_SENSORS_RETENTION")
-      ->check(CLI::IsMember({"limits", "work-queue"}))
+      ->check(CLI::IsMember({"auto", "limits", "work-queue"}))
       ->capture_default_str();
   std::string fetch_style = cfg.fetch_style == FetchStyle::fill ? "fill" : "available";
   app.add_option("--fetch-style", fetch_style,
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  cfg.sensors_retention = *parse_retention(retention);
+  cfg.sensors_retention = *ingest::parse_retention_request(retention);
   cfg.fetch_style = fetch_style == "fill" ? FetchStyle::fill : FetchStyle::available;
   cfg.write_method = *ingest::parse_write_method(write_method);
 

@@ -181,8 +181,8 @@ struct Pipeline {
     client->js_publish(subject, payload);
   }
 
-  /// Messages currently stored in a stream (work-queue streams drop acked messages; the ingester
-  /// trims SENSORS below its consumers' ack floors: every second in these tests).
+  /// Messages currently stored in a stream (work-queue streams drop acked messages; on a limits
+  /// SENSORS where trimming is safe the ingester trims below the ack floors, every second here).
   long long stream_messages(const std::string& stream) {
     jsStreamInfo* info = nullptr;
     if (js_GetStreamInfo(&info, client->js(), stream.c_str(), nullptr, nullptr) != NATS_OK)

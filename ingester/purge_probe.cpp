@@ -1,0 +1,114 @@
+#include "ingester/purge_probe.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace ste::ingest {
+
+namespace {
+
+std::string random_suffix() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+std::string failure(std::string_view step, natsStatus s, jsErrCode jerr) {
+  return fmt::format("the purge probe could not {}: {} (jetstream error {})", step,
+                     natsStatus_GetText(s), static_cast<int>(jerr));
+}
+
+/// Deletes the scratch stream (and with it the consumer) however the probe ends.
+struct ScratchStream {
+  jsCtx* js;
+  std::string name;
+  bool created = false;
+  ~ScratchStream() {
+    if (created) js_DeleteStream(js, name.c_str(), nullptr, nullptr);
+  }
+};
+
+}  // namespace
+
+PurgeSafety probe_purge_safety(NatsClient& nats) {
+  const std::string suffix = random_suffix();
+  ScratchStream stream{nats.js(), "STE_PURGE_PROBE_" + suffix};
+  const std::string subject = "_ste.purge_probe." + suffix;
+
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = stream.name.c_str();
+  const char* subjects[] = {subject.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_MemoryStorage;
+  cfg.Retention = js_LimitsPolicy;
+  cfg.MaxMsgs = 16;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddStream(nullptr, nats.js(), &cfg, nullptr, &jerr);
+  if (s != NATS_OK) return {false, failure("create a scratch stream", s, jerr)};
+  stream.created = true;
+
+  for (int i = 0; i < 2; ++i) {
+    s = js_Publish(nullptr, nats.js(), subject.c_str(), "probe", 5, nullptr, &jerr);
+    if (s != NATS_OK) return {false, failure("publish to its scratch stream", s, jerr)};
+  }
+  // A consumer made exactly as the ingester's durable is (no filter subject): nats-server 2.9.10
+  // applies a purge to a consumer only where the purge's subject matches its filter, and an
+  // unfiltered one always matches.
+  natsSubscription* sub = nullptr;
+  try {
+    const ConsumerSpec probe{stream.name, "probe"};
+    nats.ensure_pull_consumer(probe);
+    sub = nats.pull_subscribe(probe, subject);
+  } catch (const NatsError& e) {
+    return {false, fmt::format("the purge probe could not create its consumer: {}", e.what())};
+  }
+
+  // Deliver both messages, then ack only the first: one delivery stays pending above it.
+  std::vector<natsMsg*> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+  while (got.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    natsMsgList list{};
+    if (natsSubscription_Fetch(&list, sub, 2 - static_cast<int>(got.size()), 1000, nullptr) !=
+        NATS_OK) {
+      continue;
+    }
+    for (int i = 0; i < list.Count; ++i) {
+      got.push_back(list.Msgs[i]);
+      list.Msgs[i] = nullptr;  // owned by `got` now
+    }
+    natsMsgList_Destroy(&list);
+  }
+  PurgeSafety out;
+  if (got.size() < 2) {
+    out.detail = fmt::format("the purge probe's consumer got {} of its 2 messages", got.size());
+  } else if ((s = natsMsg_AckSync(got[0], nullptr, &jerr)) != NATS_OK) {
+    out.detail = failure("ack its first message", s, jerr);
+  } else {
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Purge.Sequence = 2;  // removes the acked message 1 only
+    jsConsumerInfo* ci = nullptr;
+    if ((s = js_PurgeStream(nats.js(), stream.name.c_str(), &o, &jerr)) != NATS_OK) {
+      out.detail = failure("purge its scratch stream", s, jerr);
+    } else if ((s = js_GetConsumerInfo(&ci, nats.js(), stream.name.c_str(), "probe", nullptr,
+                                       &jerr)) != NATS_OK) {
+      out.detail = failure("read its consumer", s, jerr);
+    } else {
+      out.keeps_unacked = ci->NumAckPending == 1;
+      out.detail = fmt::format(
+          "after a purge below an unacked delivery the consumer had {} of 1 still pending",
+          ci->NumAckPending);
+      jsConsumerInfo_Destroy(ci);
+    }
+  }
+  for (natsMsg* m : got) natsMsg_Destroy(m);
+  natsSubscription_Destroy(sub);
+  return out;
+}
+
+}  // namespace ste::ingest
