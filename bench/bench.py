@@ -419,18 +419,24 @@ class Bench:
 
     # The devices' own shape: one reading per message (issue #14). Levers side by side at one
     # offered rate, then the ramp and the hold with the defaults.
+    # Limits retention is only used where the server's purge keeps unacked deliveries
+    # (nats-server >= 2.9.15); "auto" rows say which retention the ingester chose on this server.
     LEVERS = [
         # name, ingester settings, load generator flags
-        ("before #14: work-queue retention, fetch 500 as available",
+        ("before #14: work-queue, fetch 500 as available",
          {"STE_SENSORS_RETENTION": "work-queue", "STE_FETCH_SIZE": "500",
           "STE_FETCH_STYLE": "available"}, ["--core"]),
-        ("limits retention trimmed every 10 s, fetch 500 as available",
-         {"STE_FETCH_SIZE": "500", "STE_FETCH_STYLE": "available"}, ["--core"]),
-        ("limits retention trimmed every 1 s, filling fetch of 2000",
-         {"STE_TRIM_INTERVAL_SECONDS": "1"}, ["--core"]),
-        ("defaults: limits retention trimmed every 10 s, filling fetch of 2000", {}, ["--core"]),
+        ("work-queue, filling fetch of 2000", {"STE_SENSORS_RETENTION": "work-queue"}, ["--core"]),
+        ("defaults (retention auto, filling fetch of 2000)", {}, ["--core"]),
         ("defaults, publisher waits for each JetStream ack", {}, []),
     ]
+
+    @staticmethod
+    def sensors_retention(svc):
+        """The SENSORS retention the ingester's "ingester started" log line reports."""
+        with open(svc["log"].name) as f:
+            started = [line for line in f if '"ingester started"' in line]
+        return json.loads(started[-1]).get("sensors_retention", "?") if started else "?"
 
     def s7_single(self):
         a = self.args
@@ -443,6 +449,7 @@ class Bench:
                                  batch=1)
             w.pop("samples")
             w["lever"], w["settings"], w["publisher"] = name, env, "core" if flags else "jetstream"
+            w["sensors_retention"] = self.sensors_retention(ing)
             w["sustained"] = self.sustained(w)
             log(f"lever '{name}': stored {w['stored_rate']:.0f}/s, published {w['publish_rate']:.0f}/s")
             try:
@@ -468,7 +475,8 @@ class Bench:
             if not w["sustained"]:
                 break
             best = rate
-        out = {"levers": levers, "steps": steps, "max_sustained_rate": best}
+        out = {"levers": levers, "steps": steps, "max_sustained_rate": best,
+               "sensors_retention": self.sensors_retention(ing)}
         if best is not None:
             hold = self.load_window(ing, best, a.hold_seconds, published, extra=["--core"], batch=1)
             published += hold["published"]

@@ -233,18 +233,20 @@ def main():
             p(f"Levers side by side: {s['single_lever_rate']:,}/s offered for "
               f"{s['single_lever_seconds']} s each, fresh NATS store and tables per row; CPU seconds per "
               "100,000 readings stored.\n")
-            p("| lever | published/s | stored/s | backlog at end | drained after | ingester | postgres "
-              "| nats | loadgen | total |")
-            p("|---|---|---|---|---|---|---|---|---|---|")
+            p("| lever | SENSORS | published/s | stored/s | backlog at end | drained after | ingester "
+              "| postgres | nats | loadgen | total |")
+            p("|---|---|---|---|---|---|---|---|---|---|---|")
             for w in levers:
                 c = w["cpu_s_per_100k"]
                 drained = (f"{w['drain_s']:.1f} s" if "drain_s" in w else "not in 300 s")
-                p(f"| {w['lever']} | {k(w['publish_rate'])} | {k(w['stored_rate'])} | "
+                p(f"| {w['lever']} | {w.get('sensors_retention', '?')} | {k(w['publish_rate'])} | "
+                  f"{k(w['stored_rate'])} | "
                   f"{w['backlog_at_end']:,.0f} | {drained} | {c['ingester']:.2f} | {c['postgres']:.2f} | "
                   f"{c['nats']:.2f} | {c['loadgen']:.2f} | "
                   f"{sum(v for n, v in c.items() if n != 'evaluator'):.2f} |")
             p("")
-        p("Ramp with the defaults (steps as in scenario 2):\n")
+        p(f"Ramp with the defaults (SENSORS: {sg.get('sensors_retention', '?')}; steps as in "
+          "scenario 2):\n")
         p("| offered/s | published/s | stored/s | backlog at end | sustained | CPU s/100k ingester | postgres | nats | loadgen |")
         p("|---|---|---|---|---|---|---|---|---|")
         for w in sg["steps"] + ([sg["hold"]] if "hold" in sg else []):

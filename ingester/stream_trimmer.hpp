@@ -9,7 +9,9 @@
 /// instead this trimmer purges, every 10 s (--trim-interval-seconds), everything below the lowest
 /// ack floor of the stream's consumers in one request. Disk use stays bounded by the backlog (plus
 /// one interval of traffic), nothing unacknowledged is ever removed, and a second consumer (an
-/// archive, a replay) holds the trim back instead of losing messages.
+/// archive, a replay) holds the trim back instead of losing messages. It runs only where the
+/// server's purge keeps unacked deliveries (nats-server 2.9.15 and later): older servers forget a
+/// consumer's pending messages on any purge (ingester/sensors_retention.hpp).
 ///
 /// `trim_point` is the decision, a plain function; StreamTrimmer::run_once is the thin shell
 /// around two JetStream API calls.
