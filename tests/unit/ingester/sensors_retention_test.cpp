@@ -12,7 +12,7 @@ const PurgeSafety kSafe{true, "kept 1 of 1"};
 const PurgeSafety kUnsafe{false, "kept 0 of 1"};
 }  // namespace
 
-TEST_CASE("--sensors-retention values parse and print back", "[retention]") {
+TEST_CASE("The values of --sensors-retention parse and print back", "[retention]") {
   CHECK(parse_retention_request("auto") == RetentionRequest::automatic);
   CHECK(parse_retention_request("limits") == RetentionRequest::limits);
   CHECK(parse_retention_request("work-queue") == RetentionRequest::work_queue);
