@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,15 +22,49 @@ std::string failure(std::string_view step, natsStatus s, jsErrCode jerr) {
                      natsStatus_GetText(s), static_cast<int>(jerr));
 }
 
+/// JetStream API requests of the probe wait at most this long: a request the NATS user may not
+/// make gets no answer at all (the server drops it), only a timeout.
+constexpr std::int64_t kProbeWaitMs = 1000;
+
+jsOptions probe_options() {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = kProbeWaitMs;
+  return o;
+}
+
 /// Deletes the scratch stream (and with it the consumer) however the probe ends.
 struct ScratchStream {
   jsCtx* js;
   std::string name;
   bool created = false;
   ~ScratchStream() {
-    if (created) js_DeleteStream(js, name.c_str(), nullptr, nullptr);
+    if (created) {
+      jsOptions o = probe_options();
+      js_DeleteStream(js, name.c_str(), &o, nullptr);
+    }
   }
 };
+
+/// Whether this NATS user may purge and delete streams, asked about a stream that does not exist:
+/// allowed, the server answers "stream not found" at once; denied (deploy/nats/accounts.conf
+/// denies both to the services), it does not answer. Checked first so that a scratch stream is
+/// never created where it could not be deleted again.
+std::string denied_stream_admin(jsCtx* js, const std::string& missing_stream) {
+  for (const bool purge : {true, false}) {
+    jsOptions o = probe_options();
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = purge ? js_PurgeStream(js, missing_stream.c_str(), &o, &jerr)
+                               : js_DeleteStream(js, missing_stream.c_str(), &o, &jerr);
+    if (jerr != JSStreamNotFoundErr) {
+      return fmt::format(
+          "this NATS user may not {} streams (no answer to $JS.API.STREAM.{}: {}), so SENSORS "
+          "cannot be trimmed; deploy/nats/accounts.conf denies it to the services",
+          purge ? "purge" : "delete", purge ? "PURGE" : "DELETE", natsStatus_GetText(s));
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -37,6 +72,9 @@ PurgeSafety probe_purge_safety(NatsClient& nats) {
   const std::string suffix = random_suffix();
   ScratchStream stream{nats.js(), "STE_PURGE_PROBE_" + suffix};
   const std::string subject = "_ste.purge_probe." + suffix;
+  if (auto denied = denied_stream_admin(nats.js(), stream.name); !denied.empty()) {
+    return {false, denied};
+  }
 
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
@@ -47,13 +85,17 @@ PurgeSafety probe_purge_safety(NatsClient& nats) {
   cfg.Storage = js_MemoryStorage;
   cfg.Retention = js_LimitsPolicy;
   cfg.MaxMsgs = 16;
+  jsOptions wait = probe_options();
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(nullptr, nats.js(), &cfg, nullptr, &jerr);
+  natsStatus s = js_AddStream(nullptr, nats.js(), &cfg, &wait, &jerr);
   if (s != NATS_OK) return {false, failure("create a scratch stream", s, jerr)};
   stream.created = true;
 
+  jsPubOptions publish_wait;
+  jsPubOptions_Init(&publish_wait);
+  publish_wait.MaxWait = kProbeWaitMs;
   for (int i = 0; i < 2; ++i) {
-    s = js_Publish(nullptr, nats.js(), subject.c_str(), "probe", 5, nullptr, &jerr);
+    s = js_Publish(nullptr, nats.js(), subject.c_str(), "probe", 5, &publish_wait, &jerr);
     if (s != NATS_OK) return {false, failure("publish to its scratch stream", s, jerr)};
   }
   // A consumer made exactly as the ingester's durable is (no filter subject): nats-server 2.9.10
@@ -86,16 +128,15 @@ PurgeSafety probe_purge_safety(NatsClient& nats) {
   PurgeSafety out;
   if (got.size() < 2) {
     out.detail = fmt::format("the purge probe's consumer got {} of its 2 messages", got.size());
-  } else if ((s = natsMsg_AckSync(got[0], nullptr, &jerr)) != NATS_OK) {
+  } else if ((s = natsMsg_AckSync(got[0], &wait, &jerr)) != NATS_OK) {
     out.detail = failure("ack its first message", s, jerr);
   } else {
-    jsOptions o;
-    jsOptions_Init(&o);
+    jsOptions o = probe_options();
     o.Stream.Purge.Sequence = 2;  // removes the acked message 1 only
     jsConsumerInfo* ci = nullptr;
     if ((s = js_PurgeStream(nats.js(), stream.name.c_str(), &o, &jerr)) != NATS_OK) {
       out.detail = failure("purge its scratch stream", s, jerr);
-    } else if ((s = js_GetConsumerInfo(&ci, nats.js(), stream.name.c_str(), "probe", nullptr,
+    } else if ((s = js_GetConsumerInfo(&ci, nats.js(), stream.name.c_str(), "probe", &wait,
                                        &jerr)) != NATS_OK) {
       out.detail = failure("read its consumer", s, jerr);
     } else {

@@ -5,7 +5,10 @@
 /// test is what matters anyway: on a scratch in-memory stream it publishes two messages, delivers
 /// both to a consumer made as the ingester's durable is, acks the first, purges below the second
 /// and asks how many are still pending. Takes a few milliseconds at start-up; the scratch stream is
-/// deleted afterwards.
+/// deleted afterwards. First it asks whether its NATS user may purge and delete streams at all (a
+/// request about a stream that does not exist: "not found" if allowed, no answer within 1 s if
+/// denied, as deploy/nats/accounts.conf does): without those rights SENSORS cannot be trimmed
+/// anyway, and no scratch stream is created that could not be deleted again.
 #include "common/nats_client.hpp"
 #include "ingester/sensors_retention.hpp"
 

@@ -581,6 +581,14 @@ TEST_CASE("A device credential publishes only its tenant's readings and can read
   p.start_ingester({{"STE_NATS_URL", url},
                     {"STE_NATS_USER", "ste-ingester"},
                     {"STE_NATS_PASSWORD", "REPLACE-ME-ingester-password"}});
+  {
+    // The ingester may not purge streams here, so SENSORS is a work queue whatever the server
+    // version, and the purge probe said why without creating a scratch stream.
+    const std::string log = read_file(p.ingester_log());
+    INFO(log);
+    CHECK(log.find("this NATS user may not purge streams") != std::string::npos);
+    CHECK(log.find("\"sensors_retention\":\"work-queue\"") != std::string::npos);
+  }
 
   DeviceConnection acme(url, "tenant-acme", "REPLACE-ME-acme-password", "_INBOX_acme");
   // One refused operation at a time, so each error text is read before the next one replaces it.
