@@ -5,6 +5,7 @@
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert.hpp"
 #include "evaluator/api/api_handlers.hpp"
+#include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
 namespace ste::api {

@@ -2,6 +2,7 @@
 /// API errors as values: every failure has an HTTP status, a stable code and a message that names
 /// the problem. Rendered as {"error": {"code": "...", "message": "..."}} (docs/DESIGN.md §7).
 #include <string>
+#include <variant>
 
 namespace ste::api {
 
@@ -23,5 +24,9 @@ inline ApiError unauthorized(std::string message) {
 }
 
 std::string error_json(const ApiError& e);
+
+/// A parsed value, or the error that names what was wrong with the input.
+template <class T>
+using Parsed = std::variant<T, ApiError>;
 
 }  // namespace ste::api

@@ -9,6 +9,7 @@
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
+#include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
 namespace ste::api {

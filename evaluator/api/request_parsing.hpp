@@ -1,8 +1,8 @@
 #pragma once
-/// Parsing and validation of API request bodies and query parameters. Pure: values in, a typed
-/// result or an ApiError out. Bodies are parsed with simdjson; unknown fields are rejected (422
-/// naming the field); each invalid field gives a 422 whose message names the field and the rule
-/// it broke; malformed JSON or a non-object body gives 400.
+/// Parsing and validation of API request bodies (query parameters: query_parsing.hpp). Pure:
+/// values in, a typed result or an ApiError out. Bodies are parsed with simdjson; unknown fields
+/// are rejected (422 naming the field); each invalid field gives a 422 whose message names the
+/// field and the rule it broke; malformed JSON or a non-object body gives 400.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -15,9 +15,6 @@
 #include "evaluator/evaluation/rule.hpp"
 
 namespace ste::api {
-
-template <class T>
-using Parsed = std::variant<T, ApiError>;
 
 /// A rule as the API accepts it (POST and PUT). Required: name (1-200 chars), metric
 /// ([A-Za-z0-9_.:-]{1,128}), condition, threshold (finite number). Optional with defaults:
@@ -62,24 +59,5 @@ struct DevicesInput {
   std::vector<std::string> devices;
 };
 Parsed<DevicesInput> parse_devices_body(std::string_view body);
-
-/// `limit`: absent -> default; otherwise an integer in [1, max] (422 "limit must be an
-/// integer 1..500").
-Parsed<int> parse_limit(const std::optional<std::string>& value, int default_limit, int max_limit);
-/// An RFC 3339 timestamp query parameter named `name` (422 naming it when malformed).
-Parsed<std::optional<TimePoint>> parse_time_param(const std::optional<std::string>& value,
-                                                  std::string_view name);
-
-/// A canonical lowercase UUID, 8-4-4-4-12 (ids that are not cannot exist: 404, not 422).
-bool is_uuid(std::string_view s);
-
-/// Opaque keyset cursor for newest-first alert pages: (created_at, id) of the last item.
-struct AlertCursor {
-  TimePoint created_at{};
-  std::string id;  ///< UUID
-};
-std::string encode_cursor(const AlertCursor& c);
-/// 422 "cursor is invalid" for anything encode_cursor did not produce.
-Parsed<AlertCursor> decode_cursor(std::string_view cursor);
 
 }  // namespace ste::api

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/time_format.hpp"
+#include "evaluator/api/query_parsing.hpp"
 
 using ste::TimePoint;
 using ste::api::AlertCursor;
