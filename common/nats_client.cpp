@@ -182,6 +182,19 @@ StreamRetention NatsClient::ensure_stream(const StreamSpec& spec) {
   return effective;
 }
 
+std::optional<StreamRetention> NatsClient::retention_of(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) return std::nullopt;
+  nats_check(s, fmt::format("stream info {} (jetstream error {})", stream, static_cast<int>(jerr)));
+  const StreamRetention r = si->Config && si->Config->Retention == js_WorkQueuePolicy
+                                ? StreamRetention::work_queue
+                                : StreamRetention::limits;
+  jsStreamInfo_Destroy(si);
+  return r;
+}
+
 StreamPosition NatsClient::stream_position(const std::string& stream) {
   StreamPosition out;
   jsStreamInfo* si = nullptr;

@@ -93,6 +93,8 @@ class NatsClient final : public Publisher {
   /// retention: an existing stream keeps the one it was created with (logged as a warning naming
   /// the way to change it, docs/operations.md), the rest of the spec is applied.
   StreamRetention ensure_stream(const StreamSpec& spec);
+  /// The retention an existing stream has; nullopt when there is no such stream.
+  std::optional<StreamRetention> retention_of(const std::string& stream);
   /// The stream's first and last sequence and every consumer's ack floor.
   StreamPosition stream_position(const std::string& stream);
   /// Removes every message with a sequence below `seq` from the stream.

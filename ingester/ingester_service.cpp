@@ -132,7 +132,13 @@ void schedule_upkeep(EventLoop& loop, const IngesterConfig& cfg, const Clock& cl
 /// Returns the retention SENSORS has; `trim` says whether the trimmer runs.
 StreamRetention setup_sensors(NatsClient& nats, RetentionRequest request, bool& trim) {
   PurgeSafety safety;
-  if (request != RetentionRequest::work_queue) safety = probe_purge_safety(nats);
+  if (request == RetentionRequest::automatic &&
+      nats.retention_of(kSensorsStream.name) == StreamRetention::work_queue) {
+    // The usual restart: a work queue stays one and is never trimmed, so nothing to find out.
+    safety.detail = "not probed: SENSORS exists as a work queue";
+  } else if (request != RetentionRequest::work_queue) {
+    safety = probe_purge_safety(nats);
+  }
   const RetentionDecision decision = decide_sensors_retention(request, safety);
   if (!decision.error.empty()) throw std::runtime_error(decision.error);
   StreamSpec sensors = kSensorsStream;

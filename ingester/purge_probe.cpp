@@ -66,6 +66,16 @@ std::string denied_stream_admin(jsCtx* js, const std::string& missing_stream) {
   return {};
 }
 
+/// Purges the acked message 1 only, as the trimmer would (below the ack floor); "" on success.
+std::string purge_first(NatsClient& nats, const std::string& stream) {
+  try {
+    nats.purge_below(stream, 2);
+    return {};
+  } catch (const NatsError& e) {
+    return fmt::format("the purge probe could not purge its scratch stream: {}", e.what());
+  }
+}
+
 }  // namespace
 
 PurgeSafety probe_purge_safety(NatsClient& nats) {
@@ -91,23 +101,20 @@ PurgeSafety probe_purge_safety(NatsClient& nats) {
   if (s != NATS_OK) return {false, failure("create a scratch stream", s, jerr)};
   stream.created = true;
 
-  jsPubOptions publish_wait;
-  jsPubOptions_Init(&publish_wait);
-  publish_wait.MaxWait = kProbeWaitMs;
-  for (int i = 0; i < 2; ++i) {
-    s = js_Publish(nullptr, nats.js(), subject.c_str(), "probe", 5, &publish_wait, &jerr);
-    if (s != NATS_OK) return {false, failure("publish to its scratch stream", s, jerr)};
-  }
   // A consumer made exactly as the ingester's durable is (no filter subject): nats-server 2.9.10
   // applies a purge to a consumer only where the purge's subject matches its filter, and an
   // unfiltered one always matches.
   natsSubscription* sub = nullptr;
   try {
+    for (int i = 0; i < 2; ++i) {
+      nats.js_publish(subject, "probe", std::chrono::milliseconds{kProbeWaitMs});
+    }
     const ConsumerSpec probe{stream.name, "probe"};
     nats.ensure_pull_consumer(probe);
     sub = nats.pull_subscribe(probe, subject);
   } catch (const NatsError& e) {
-    return {false, fmt::format("the purge probe could not create its consumer: {}", e.what())};
+    return {false,
+            fmt::format("the purge probe could not fill or read its scratch stream: {}", e.what())};
   }
 
   // Deliver both messages, then ack only the first: one delivery stays pending above it.
@@ -130,14 +137,12 @@ PurgeSafety probe_purge_safety(NatsClient& nats) {
     out.detail = fmt::format("the purge probe's consumer got {} of its 2 messages", got.size());
   } else if ((s = natsMsg_AckSync(got[0], &wait, &jerr)) != NATS_OK) {
     out.detail = failure("ack its first message", s, jerr);
+  } else if (const std::string purge_error = purge_first(nats, stream.name); !purge_error.empty()) {
+    out.detail = purge_error;
   } else {
-    jsOptions o = probe_options();
-    o.Stream.Purge.Sequence = 2;  // removes the acked message 1 only
     jsConsumerInfo* ci = nullptr;
-    if ((s = js_PurgeStream(nats.js(), stream.name.c_str(), &o, &jerr)) != NATS_OK) {
-      out.detail = failure("purge its scratch stream", s, jerr);
-    } else if ((s = js_GetConsumerInfo(&ci, nats.js(), stream.name.c_str(), "probe", &wait,
-                                       &jerr)) != NATS_OK) {
+    if ((s = js_GetConsumerInfo(&ci, nats.js(), stream.name.c_str(), "probe", &wait, &jerr)) !=
+        NATS_OK) {
       out.detail = failure("read its consumer", s, jerr);
     } else {
       out.keeps_unacked = ci->NumAckPending == 1;

@@ -5,8 +5,6 @@
 
 namespace ste::api::json_body {
 
-using simdjson::SUCCESS;
-
 namespace {
 
 /// Ondemand only checks what it is asked to read, and raw_json_token() runs up to the next

@@ -12,7 +12,6 @@
 namespace ste::api {
 
 using namespace json_body;
-using simdjson::SUCCESS;
 
 namespace {
 

@@ -63,6 +63,14 @@ void publish_readings(Pipeline& p, int n) {
   }
 }
 
+/// Creates SENSORS with limits retention (as the ingester would where trimming is safe); returns
+/// the retention it has (an existing stream keeps its own).
+StreamRetention create_limits_sensors(Pipeline& p) {
+  StreamSpec limits = kSensorsStream;
+  limits.retention = StreamRetention::limits;
+  return p.client->ensure_stream(limits);
+}
+
 /// What `nats-server --version` says, against the release that fixed its purge (2.9.15): the
 /// expectation the probe is checked against, found out independently of it.
 bool server_purge_keeps_unacked() {
@@ -103,9 +111,7 @@ TEST_CASE("The purge probe finds out whether this nats-server's purge keeps unac
 TEST_CASE("The trimmer purges below the slowest consumer's ack floor and nothing unacked",
           "[ingest][trim]") {
   Pipeline p;
-  StreamSpec limits = kSensorsStream;
-  limits.retention = StreamRetention::limits;
-  REQUIRE(p.client->ensure_stream(limits) == StreamRetention::limits);
+  REQUIRE(create_limits_sensors(p) == StreamRetention::limits);
   const ConsumerSpec fast{"SENSORS", "fast"}, slow{"SENSORS", "slow"};
   p.client->ensure_pull_consumer(fast);
   p.client->ensure_pull_consumer(slow);
@@ -181,9 +187,7 @@ TEST_CASE(
     return;
   }
   Pipeline p;
-  StreamSpec limits = kSensorsStream;
-  limits.retention = StreamRetention::limits;
-  REQUIRE(p.client->ensure_stream(limits) == StreamRetention::limits);
+  REQUIRE(create_limits_sensors(p) == StreamRetention::limits);
   p.start_ingester();
   constexpr int kTotal = 60;
   publish_readings(p, kTotal);
@@ -205,9 +209,7 @@ TEST_CASE("SENSORS is trimmed below the slowest consumer's ack floor, and emptie
     return;
   }
   Pipeline p;
-  StreamSpec limits = kSensorsStream;
-  limits.retention = StreamRetention::limits;
-  REQUIRE(p.client->ensure_stream(limits) == StreamRetention::limits);
+  REQUIRE(create_limits_sensors(p) == StreamRetention::limits);
   // A second reader of the stream, as an archive would be: it has acked nothing yet.
   const ConsumerSpec archive{"SENSORS", "archive"};
   p.client->ensure_pull_consumer(archive);
@@ -241,11 +243,11 @@ TEST_CASE("An existing work-queue SENSORS stream keeps its retention and the ing
   wq.retention = StreamRetention::work_queue;
   CHECK(p.client->ensure_stream(wq) == StreamRetention::work_queue);
   // nats-server cannot switch a stream to or from work-queue: limits asked for is not applied.
-  StreamSpec limits = kSensorsStream;
-  limits.retention = StreamRetention::limits;
-  CHECK(p.client->ensure_stream(limits) == StreamRetention::work_queue);
+  CHECK(create_limits_sensors(p) == StreamRetention::work_queue);
   p.start_ingester();
   const std::string log = read_file(p.ingester_log());
+  // Restarting on a work queue needs no purge probe: nothing would ever be trimmed.
+  CHECK(log.find("not probed: SENSORS exists as a work queue") != std::string::npos);
   CHECK(log.find("\"sensors_retention\":\"work-queue\"") != std::string::npos);
   constexpr int kTotal = 60;
   publish_readings(p, kTotal);
