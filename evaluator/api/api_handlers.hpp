@@ -13,9 +13,12 @@
 
 namespace ste::api {
 
+/// Who made the request: the tenant and the API key it used (docs/ALERTING.md §2).
 struct Tenant {
   std::int64_t id = 0;
   std::string slug;
+  std::string key_name = "default";  ///< recorded as acked_by, created_by, a timeline's actor
+  bool read_only = false;            ///< a `viewer` key: reads everything, changes nothing (403)
 };
 
 void send_json(httplib::Response& res, int status, std::string body);
