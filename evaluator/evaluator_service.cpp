@@ -9,11 +9,12 @@
 #include "common/schema_migrator.hpp"
 #include "common/service_http.hpp"
 #include "common/service_runtime.hpp"
+#include "evaluator/alerts/episode_events.hpp"
+#include "evaluator/alerts/retention_pruner.hpp"
 #include "evaluator/api/api_server.hpp"
 #include "evaluator/delivery/curl_transport.hpp"
 #include "evaluator/delivery/delivery_worker.hpp"
 #include "evaluator/delivery/pg_outbox.hpp"
-#include "evaluator/alerts/retention_pruner.hpp"
 #include "evaluator/evaluation/summary_evaluator.hpp"
 #include "evaluator/evaluation/summary_handler.hpp"
 
@@ -119,7 +120,11 @@ int run_evaluator(const EvaluatorConfig& cfg) {
     if (!nats->connected()) return "nats not connected";
     return db_probe.problem();
   });
-  api::ApiServer api(http.server(), pool, cfg.admin_api_key, api_limits(cfg), clock, *registry);
+  api::EpisodeEffects effects{defaults, [&nats, &metrics](const EpisodeNotice& n) {
+                                publish_notice(*nats, metrics.errors_publish, n);
+                              }};
+  api::ApiServer api(http.server(), pool, cfg.admin_api_key, api_limits(cfg), clock, *registry,
+                     effects);
   http.start();
   consumer.start();
   deliveries.start();

@@ -26,6 +26,39 @@ std::string alert_message(const Rule& rule, const std::string& device, double va
   return fmt::format("{} {} on {}", rule.metric, value, device);
 }
 
+std::string_view episode_status_name(EpisodeStatus s) {
+  switch (s) {
+    case EpisodeStatus::pending:
+      return "pending";
+    case EpisodeStatus::firing:
+      return "firing";
+    case EpisodeStatus::resolved:
+      return "resolved";
+    case EpisodeStatus::cancelled:
+      return "cancelled";
+  }
+  return "pending";
+}
+
+std::optional<EpisodeStatus> parse_episode_status(std::string_view s) {
+  for (auto st : {EpisodeStatus::pending, EpisodeStatus::firing, EpisodeStatus::resolved,
+                  EpisodeStatus::cancelled}) {
+    if (episode_status_name(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+namespace {
+void time_field(JsonWriter& w, const char* name, const std::optional<TimePoint>& t) {
+  w.key(name);
+  if (t) {
+    w.value(format_rfc3339_ms(*t));
+  } else {
+    w.null();
+  }
+}
+}  // namespace
+
 void write_alert_fields(JsonWriter& w, const Alert& a) {
   w.field("id", a.id);
   w.field("rule_id", a.rule_id);
@@ -41,6 +74,23 @@ void write_alert_fields(JsonWriter& w, const Alert& a) {
   w.field("severity", severity_name(a.severity));
   w.field("message", a.message);
   w.field("created_at", format_rfc3339_ms(a.created_at));
+  w.field("status", episode_status_name(a.status));
+  w.field("started_at", format_rfc3339_ms(a.started_at));
+  time_field(w, "fired_at", a.fired_at);
+  time_field(w, "resolved_at", a.resolved_at);
+  w.field("resolve_reason", a.resolve_reason);
+  w.field("last_value", a.last_value);
+  w.field("last_reading_ts", format_rfc3339_ms(a.last_reading_ts));
+  w.field("peak_value", a.peak_value);
+  time_field(w, "acked_at", a.acked_at);
+  w.field("acked_by", a.acked_by);
+  w.field("ack_comment", a.ack_comment);
+  w.key("silenced_by").begin_array();
+  for (const auto& s : a.silenced_by) w.value(s);
+  w.end_array();
+  w.field("flapping", a.flapping);
+  w.field("notified", a.notified);
+  w.field("version", static_cast<std::int64_t>(a.version));
 }
 
 std::string alert_to_json(const Alert& a) {

@@ -1,11 +1,14 @@
 #pragma once
-/// The alert object (docs/DESIGN.md §5), shared by the API, the NATS event on
-/// `ste.alerts.<tenant>` and webhook payloads; and the human message. Pure.
+/// The alert object (docs/DESIGN.md §5, docs/ALERTING.md §1): one episode of one rule on one
+/// device, shared by the API, the NATS event on `ste.alerts.<tenant>` and webhook payloads; and
+/// the human message. Pure.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/json_writer.hpp"
+#include "evaluator/alerts/episode_machine.hpp"
 #include "evaluator/evaluation/rule.hpp"
 
 namespace ste::eval {
@@ -25,7 +28,26 @@ struct Alert {
   Severity severity = Severity::warning;
   std::string message;
   TimePoint created_at{};
+  // The episode (ALERTING.md §1, §2). value/reading_ts above are the reading that opened it.
+  EpisodeStatus status = EpisodeStatus::pending;
+  TimePoint started_at{};  ///< data time of the first crossing
+  std::optional<TimePoint> fired_at;
+  std::optional<TimePoint> resolved_at;  ///< resolved or cancelled
+  std::optional<std::string> resolve_reason;
+  double last_value = 0;
+  TimePoint last_reading_ts{};
+  double peak_value = 0;
+  std::optional<TimePoint> acked_at;
+  std::optional<std::string> acked_by;
+  std::optional<std::string> ack_comment;
+  std::vector<std::string> silenced_by;
+  bool flapping = false;
+  bool notified = false;  ///< its firing notification went out (not suppressed by the cooldown)
+  int version = 1;
 };
+
+std::string_view episode_status_name(EpisodeStatus s);
+std::optional<EpisodeStatus> parse_episode_status(std::string_view s);
 
 /// e.g. "temperature 93.2 above 80 on boiler-7", "pressure 1.2 below 2 on pump-1",
 /// "flow 40 deviates from mean 20 by more than 3 stddev (stddev 0.5) on meter-2". Numbers are

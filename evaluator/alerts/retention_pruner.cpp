@@ -12,29 +12,39 @@ namespace {
 
 constexpr std::int64_t kPruneLockKey = 0x5354'4550'5255;  // "STEPRU", arbitrary but fixed
 
-// The alerts are taken oldest first through alerts_created (schema 004); deliveries and attempts
-// are found through their alert_id / delivery_id keys. Deleting them explicitly (rather than by
-// the cascade) lets the statement count them.
+// The alerts are taken oldest first through alerts_created (schema 004), closed episodes only:
+// an episode still pending or firing is what is wrong now, however old. Deliveries, attempts
+// and the timeline are found through their (tenant_id, ...) keys. Deleting them explicitly
+// (rather than by the cascade) lets the statement count them.
 constexpr const char* kPruneSql = R"SQL(
 WITH doomed AS (
-  SELECT a.id FROM alerts a
+  SELECT a.tenant_id, a.id FROM alerts a
   WHERE a.created_at < $1::timestamptz
-    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.status = 'pending')
+    AND a.status IN ('resolved', 'cancelled')
+    AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.tenant_id = a.tenant_id AND d.alert_id = a.id AND d.status = 'pending')
   ORDER BY a.created_at
   LIMIT $2
   FOR UPDATE OF a SKIP LOCKED
 ), doomed_deliveries AS (
-  SELECT d.id FROM deliveries d JOIN doomed ON d.alert_id = doomed.id
+  SELECT d.tenant_id, d.id FROM deliveries d
+  JOIN doomed ON d.tenant_id = doomed.tenant_id AND d.alert_id = doomed.id
 ), gone_attempts AS (
-  DELETE FROM delivery_attempts t USING doomed_deliveries dd WHERE t.delivery_id = dd.id
+  DELETE FROM delivery_attempts t USING doomed_deliveries dd
+  WHERE t.tenant_id = dd.tenant_id AND t.delivery_id = dd.id
   RETURNING 1
 ), gone_deliveries AS (
-  DELETE FROM deliveries d USING doomed_deliveries dd WHERE d.id = dd.id RETURNING 1
+  DELETE FROM deliveries d USING doomed_deliveries dd
+  WHERE d.tenant_id = dd.tenant_id AND d.id = dd.id RETURNING 1
+), gone_events AS (
+  DELETE FROM alert_events e USING doomed
+  WHERE e.tenant_id = doomed.tenant_id AND e.alert_id = doomed.id RETURNING 1
 ), gone_alerts AS (
-  DELETE FROM alerts a USING doomed WHERE a.id = doomed.id RETURNING 1
+  DELETE FROM alerts a USING doomed WHERE a.tenant_id = doomed.tenant_id AND a.id = doomed.id
+  RETURNING 1
 )
 SELECT (SELECT count(*) FROM gone_alerts), (SELECT count(*) FROM gone_deliveries),
-       (SELECT count(*) FROM gone_attempts)
+       (SELECT count(*) FROM gone_attempts), (SELECT count(*) FROM gone_events)
 )SQL";
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert.hpp"
+#include "evaluator/alerts/alert_row.hpp"
 #include "evaluator/api/api_handlers.hpp"
 #include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
@@ -14,34 +15,8 @@ namespace {
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
 
-constexpr const char* kAlertColumns =
-    "a.id, a.rule_id, t.slug, a.device_key, a.metric, a.condition, a.threshold, a.value, "
-    "(extract(epoch FROM a.reading_ts) * 1000000)::bigint, a.mean, a.stddev, a.severity, "
-    "a.message, "
-    "(extract(epoch FROM a.created_at) * 1000000)::bigint";
-
-/// The alert of row `i` of a `SELECT kAlertColumns` result. The API writes it with the same
-/// serializer as the NATS event and the webhooks (eval::write_alert_fields). A condition or
-/// severity the evaluator does not know (only a row written by hand: the column has no CHECK)
-/// reads as the delivery outbox reads it, so the API and a webhook show the same alert.
-eval::Alert alert_from_row(const PgResult& r, int i) {
-  eval::Alert a;
-  a.id = std::string(r.text(i, 0));
-  a.rule_id = std::string(r.text(i, 1));
-  a.tenant = std::string(r.text(i, 2));
-  a.device = std::string(r.text(i, 3));
-  a.metric = std::string(r.text(i, 4));
-  a.condition = eval::parse_condition(r.text(i, 5)).value_or(eval::Condition::above_threshold);
-  a.threshold = r.float8(i, 6);
-  a.value = r.float8(i, 7);
-  a.reading_ts = from_epoch_us(r.int64(i, 8));
-  if (!r.is_null(i, 9)) a.mean = r.float8(i, 9);
-  if (!r.is_null(i, 10)) a.stddev = r.float8(i, 10);
-  a.severity = eval::parse_severity(r.text(i, 11)).value_or(eval::Severity::warning);
-  a.message = std::string(r.text(i, 12));
-  a.created_at = from_epoch_us(r.int64(i, 13));
-  return a;
-}
+using eval::alert_from_row;
+using eval::kAlertColumns;
 
 void list_alerts(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                  PgConnection& db) {
@@ -101,7 +76,7 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   w.end_array().key("next_cursor");
   if (r.rows() > n) {
     w.value(
-        encode_cursor({from_epoch_us(r.int64(shown - 1, 13)), std::string(r.text(shown - 1, 0))}));
+        encode_cursor({from_epoch_us(r.int64(shown - 1, 1)), std::string(r.text(shown - 1, 0))}));
   } else {
     w.null();
   }
@@ -125,8 +100,10 @@ void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant
       "      'http_status', x.http_status, 'error', x.error, 'duration_ms', x.duration_ms, "
       "      'at', to_char(x.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "
       "ORDER BY x.attempt) "
-      "    FROM delivery_attempts x WHERE x.delivery_id = d.id), '[]') "
-      "FROM deliveries d WHERE d.tenant_id = $1 AND d.alert_id = $2 ORDER BY d.target",
+      "    FROM delivery_attempts x WHERE x.tenant_id = d.tenant_id AND x.delivery_id = d.id), "
+      "'[]'), d.event, d.transition_seq "
+      "FROM deliveries d WHERE d.tenant_id = $1 AND d.alert_id = $2 "
+      "ORDER BY d.transition_seq, d.target",
       {std::to_string(t.id), id});
   JsonWriter w;
   w.begin_object();
@@ -135,6 +112,7 @@ void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant
   for (int i = 0; i < d.rows(); ++i) {
     w.begin_object();
     w.field("id", d.text(i, 0)).field("target", d.text(i, 1)).field("status", d.text(i, 2));
+    w.field("event", d.text(i, 7)).field("transition_seq", d.int64(i, 8));
     w.field("attempts", d.int64(i, 3));
     w.key("last_error");
     d.is_null(i, 4) ? w.null() : w.value(d.text(i, 4));
@@ -148,7 +126,7 @@ void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant
 }
 }  // namespace
 
-void register_alert_routes(httplib::Server& s, PgPool& pool) {
+void register_alert_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects&) {
   s.Get("/api/alerts", tenant_endpoint(pool, list_alerts));
   s.Get(R"(/api/alerts/([^/]+))", tenant_endpoint(pool, get_alert));
 }

@@ -9,6 +9,7 @@
 
 #include "common/pg_pool.hpp"
 #include "evaluator/api/api_error.hpp"
+#include "evaluator/api/episode_effects.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
 namespace ste::api {
@@ -42,8 +43,9 @@ using TenantHandler =
 httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler);
 
 /// Registers the resource handlers (one function per resource file).
-void register_alert_routes(httplib::Server& s, PgPool& pool);
-void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant);
+void register_alert_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects& effects);
+void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant,
+                          const EpisodeEffects& effects);
 void register_device_routes(httplib::Server& s, PgPool& pool);
 void register_integration_routes(httplib::Server& s, PgPool& pool);
 void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);

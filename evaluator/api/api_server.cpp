@@ -144,7 +144,7 @@ httplib::Server::HandlerResponse ApiServer::limit_rate(const httplib::Request& r
 }
 
 ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
-                     const Clock& clock, prometheus::Registry& registry)
+                     const Clock& clock, prometheus::Registry& registry, EpisodeEffects effects)
     : pool_(pool),
       admin_key_(std::move(admin_key)),
       limits_(limits),
@@ -152,7 +152,8 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
       per_key_(limits.rate),
       unauthorized_per_address_(limits.rate),
       limited_by_key_(rate_limited_counter(registry, "key")),
-      limited_by_address_(rate_limited_counter(registry, "address")) {
+      limited_by_address_(rate_limited_counter(registry, "address")),
+      effects_(std::move(effects)) {
   server.set_payload_max_length(limits_.max_body_bytes);
   server.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { return limit_rate(req, res); });
@@ -183,8 +184,8 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
         break;
     }
   });
-  register_alert_routes(server, pool_);
-  register_rule_routes(server, pool_, limits_.max_rules_per_tenant);
+  register_alert_routes(server, pool_, effects_);
+  register_rule_routes(server, pool_, limits_.max_rules_per_tenant, effects_);
   register_device_routes(server, pool_);
   register_integration_routes(server, pool_);
   register_tenant_routes(server, pool_, admin_key_);

@@ -15,6 +15,7 @@
 
 #include "common/clock.hpp"
 #include "common/pg_pool.hpp"
+#include "evaluator/api/episode_effects.hpp"
 #include "evaluator/api/request_rate_limiter.hpp"
 
 namespace ste::api {
@@ -39,8 +40,9 @@ class ApiServer {
  public:
   /// `admin_key` empty = /admin/* answers 404 (disabled). `clock` drives the rate limits;
   /// `registry` gets `ste_api_rate_limited_total{by="key"|"address"}` (429s answered).
+  /// `effects`: outbox targets and live events for API writes that change episodes.
   ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
-            const Clock& clock, prometheus::Registry& registry);
+            const Clock& clock, prometheus::Registry& registry, EpisodeEffects effects = {});
 
  private:
   /// 429 with Retry-After when the caller is over its budget; Unhandled otherwise.
@@ -54,6 +56,7 @@ class ApiServer {
   RequestRateLimiter unauthorized_per_address_;
   prometheus::Counter& limited_by_key_;
   prometheus::Counter& limited_by_address_;
+  EpisodeEffects effects_;
 };
 
 }  // namespace ste::api

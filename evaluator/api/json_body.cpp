@@ -131,6 +131,17 @@ Got read_double(od::value& v, double& out) {
   return Got::ok;
 }
 
+Got read_nullable_double(od::value& v, std::optional<double>& out) {
+  od::json_type type;
+  if (v.type().get(type) != SUCCESS) return Got::broken;
+  if (type == od::json_type::null) {
+    if (skip_value(v) == Got::broken) return Got::broken;
+    out.reset();
+    return Got::ok;
+  }
+  return read_double(v, out.emplace());
+}
+
 /// An integer written as one (5.0 and 5e0 are not) that fits in [lo, hi].
 Got read_int(od::value& v, int lo, int hi, int& out) {
   od::json_type type;

@@ -40,6 +40,8 @@ Got read_string(od::value& v, std::string& out);
 Got read_nullable_string(od::value& v, std::optional<std::string>& out);
 /// A finite number.
 Got read_double(od::value& v, double& out);
+/// A finite number, or null (out = nullopt).
+Got read_nullable_double(od::value& v, std::optional<double>& out);
 /// An integer written as one (5.0 and 5e0 are not) that fits in [lo, hi].
 Got read_int(od::value& v, int lo, int hi, int& out);
 Got read_bool(od::value& v, bool& out);

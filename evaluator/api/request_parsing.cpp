@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/identifiers.hpp"
+#include "evaluator/alerts/tuple_verdict.hpp"
 #include "evaluator/api/json_body.hpp"
 
 namespace ste::api {
@@ -43,7 +44,7 @@ bool is_credential(std::string_view s) { return text_of(s, 256); }
 
 // The identifier rules are quoted from common/identifiers.hpp, so a message cannot name another
 // rule than the one applied.
-const std::array<FieldSpec, 9> kRuleFields = {{
+const std::array<FieldSpec, 13> kRuleFields = {{
     {"name", true, "name must be a string of 1-200 characters, none of them control characters"},
     {"metric", true, fmt::format("metric must be {}", ident::kMetricNameRule)},
     {"device", false, fmt::format("device must be null or {}", ident::kDeviceKeyRule)},
@@ -54,6 +55,10 @@ const std::array<FieldSpec, 9> kRuleFields = {{
     {"cooldown_minutes", false, "cooldown_minutes must be an integer 0..10080"},
     {"severity", false, "severity must be one of info, warning, critical"},
     {"enabled", false, "enabled must be a boolean"},
+    {"for_minutes", false, "for_minutes must be an integer 0..10080"},
+    {"clear_threshold", false, "clear_threshold must be null or a finite number"},
+    {"clear_for_minutes", false, "clear_for_minutes must be an integer 0..10080"},
+    {"renotify_minutes", false, "renotify_minutes must be an integer 0..10080"},
 }};
 
 const std::array<FieldSpec, 4> kIntegrationFields = {{
@@ -118,11 +123,32 @@ Parsed<RuleInput> parse_rule_body(std::string_view body) {
       }
       case 8:
         return read_bool(v, r.enabled);
+      case 9:
+        return read_int(v, 0, 10080, r.for_minutes);
+      case 10:
+        return read_nullable_double(v, r.clear_threshold);
+      case 11:
+        return read_int(v, 0, 10080, r.clear_for_minutes);
+      case 12:
+        return read_int(v, 0, 10080, r.renotify_minutes);
       default:
         return Got::broken;  // unreachable: read_object passes indexes of kRuleFields
     }
   });
   if (err) return std::move(*err);
+  if (r.clear_threshold) {
+    if (r.condition == eval::Condition::deviation_from_mean) {
+      return invalid_field(
+          "clear_threshold applies to threshold rules only: a deviation_from_mean rule clears "
+          "when the value is back within threshold x stddev of its window's mean");
+    }
+    if (!eval::clear_threshold_valid(r.condition, r.threshold, *r.clear_threshold)) {
+      return invalid_field(fmt::format(
+          "clear_threshold must be {} the threshold for {} (got clear_threshold {}, threshold {})",
+          r.condition == eval::Condition::above_threshold ? "at most" : "at least",
+          eval::condition_name(r.condition), *r.clear_threshold, r.threshold));
+    }
+  }
   return r;
 }
 

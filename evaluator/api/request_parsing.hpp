@@ -31,7 +31,13 @@ struct RuleInput {
   int cooldown_minutes = 15;
   eval::Severity severity = eval::Severity::warning;
   bool enabled = true;
+  int for_minutes = 0;
+  std::optional<double> clear_threshold;  ///< threshold rules only; nullopt = threshold
+  int clear_for_minutes = 0;
+  int renotify_minutes = 0;
 };
+/// Also checks across fields: clear_threshold only on threshold rules and not beyond the
+/// threshold (above: <=, below: >=), 422 naming clear_threshold.
 Parsed<RuleInput> parse_rule_body(std::string_view body);
 
 /// PUT /api/integrations: every field optional; absent = unchanged, null = cleared.

@@ -4,6 +4,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/pg_transaction.hpp"
+#include "evaluator/alerts/episode_store.hpp"
 #include "evaluator/api/api_handlers.hpp"
 #include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
@@ -15,7 +16,8 @@ constexpr const char* kRuleColumns =
     "id, name, metric, device_key, condition, threshold, window_minutes, cooldown_minutes, "
     "severity, "
     "enabled, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    "for_minutes, clear_threshold, clear_for_minutes, renotify_minutes";
 
 void write_rule(JsonWriter& w, const PgResult& r, int i) {
   w.begin_object();
@@ -34,6 +36,15 @@ void write_rule(JsonWriter& w, const PgResult& r, int i) {
   w.field("cooldown_minutes", r.int64(i, 7));
   w.field("severity", r.text(i, 8));
   w.field("enabled", r.boolean(i, 9));
+  w.field("for_minutes", r.int64(i, 12));
+  w.key("clear_threshold");
+  if (r.is_null(i, 13)) {
+    w.null();
+  } else {
+    w.value(r.float8(i, 13));
+  }
+  w.field("clear_for_minutes", r.int64(i, 14));
+  w.field("renotify_minutes", r.int64(i, 15));
   w.field("created_at", r.text(i, 10));
   w.field("updated_at", r.text(i, 11));
   w.end_object();
@@ -54,7 +65,29 @@ std::vector<PgParam> rule_params(const RuleInput& in) {
           std::to_string(in.window_minutes),
           std::to_string(in.cooldown_minutes),
           std::string(eval::severity_name(in.severity)),
-          in.enabled ? "true" : "false"};
+          in.enabled ? "true" : "false",
+          std::to_string(in.for_minutes),
+          in.clear_threshold ? PgParam(fmt::format("{}", *in.clear_threshold)) : PgParam(),
+          std::to_string(in.clear_for_minutes),
+          std::to_string(in.renotify_minutes)};
+}
+
+/// Why an edit closes the rule's open episodes (docs/ALERTING.md §1), nullopt when it does not:
+/// disabling closes them as rule_disabled; changing what the rule watches or when it fires
+/// (metric, device, condition, threshold, clear_threshold, window) as rule_changed, and new
+/// episodes start from the new definition. Name, severity, cooldown and the for/clear/renotify
+/// periods apply to what comes next and leave open episodes alone. `old` is the row before the
+/// edit: metric, device_key, condition, threshold, clear_threshold, window_minutes, enabled.
+std::optional<std::string> closing_reason(const PgResult& old, const RuleInput& in) {
+  if (old.boolean(0, 6) && !in.enabled) return "rule_disabled";
+  const std::optional<double> old_clear =
+      old.is_null(0, 4) ? std::nullopt : std::optional<double>(old.float8(0, 4));
+  const bool changed = old.text(0, 0) != in.metric || old.opt_text(0, 1) != in.device ||
+                       old.text(0, 2) != eval::condition_name(in.condition) ||
+                       old.float8(0, 3) != in.threshold || old_clear != in.clear_threshold ||
+                       old.int64(0, 5) != in.window_minutes;
+  if (changed) return "rule_changed";
+  return std::nullopt;
 }
 
 void rule_not_found(httplib::Response& res, const std::string& id) {
@@ -62,7 +95,8 @@ void rule_not_found(httplib::Response& res, const std::string& id) {
 }
 }  // namespace
 
-void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant) {
+void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant,
+                          const EpisodeEffects& effects) {
   s.Get("/api/rules",
         tenant_endpoint(pool, [](const auto&, auto& res, const Tenant& t, PgConnection& db) {
           auto r = db.exec(
@@ -97,10 +131,13 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
                                               existing)});
         }
         auto r = db.exec(
-            fmt::format("INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, "
-                        "threshold, window_minutes, cooldown_minutes, severity, enabled) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {}",
-                        kRuleColumns),
+            fmt::format(
+                "INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, "
+                "threshold, window_minutes, cooldown_minutes, severity, enabled, for_minutes, "
+                "clear_threshold, clear_for_minutes, renotify_minutes) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+                "RETURNING {}",
+                kRuleColumns),
             params);
         tx.commit();
         send_json(res, 201, rule_json(r));
@@ -119,38 +156,59 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
         }));
 
   s.Put(R"(/api/rules/([^/]+))",
-        tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+        tenant_endpoint(pool, [&effects](const auto& req, auto& res, const Tenant& t,
+                                         PgConnection& db) {
           const std::string id = req.matches[1];
+          if (!is_uuid(id)) return rule_not_found(res, id);
+          // The rule row is locked first, then each open episode's fingerprint: the evaluator
+          // takes them in the same order (episode_store.cpp), so an edit and an evaluation of
+          // the same rule serialise instead of deadlocking.
+          PgTransaction tx(db);
+          auto old = db.exec(
+              "SELECT metric, device_key, condition, threshold, clear_threshold, window_minutes, "
+              "enabled FROM alert_rules WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+              {std::to_string(t.id), id});
           // Existence (in this tenant) is checked before the body is validated.
-          if (!is_uuid(id) || db.exec("SELECT 1 FROM alert_rules WHERE tenant_id = $1 AND id = $2",
-                                      {std::to_string(t.id), id})
-                                      .rows() == 0) {
-            return rule_not_found(res, id);
-          }
+          if (old.rows() == 0) return rule_not_found(res, id);
           auto parsed = parse_rule_body(req.body);
           if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
-          auto params = rule_params(std::get<RuleInput>(parsed));
+          const RuleInput& in = std::get<RuleInput>(parsed);
+          auto params = rule_params(in);
           params.insert(params.begin(), {std::to_string(t.id), id});
           auto r = db.exec(
               fmt::format(
                   "UPDATE alert_rules SET name = $3, metric = $4, device_key = $5, condition = $6, "
                   "threshold = $7, window_minutes = $8, cooldown_minutes = $9, severity = $10, "
-                  "enabled = $11, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING {}",
+                  "enabled = $11, for_minutes = $12, clear_threshold = $13, "
+                  "clear_for_minutes = $14, renotify_minutes = $15, updated_at = now() "
+                  "WHERE tenant_id = $1 AND id = $2 RETURNING {}",
                   kRuleColumns),
               params);
-          if (r.rows() == 0) return rule_not_found(res, id);
+          std::vector<eval::EpisodeNotice> notices;
+          if (auto reason = closing_reason(old, in)) {
+            notices = eval::close_rule_episodes(db, t.id, id, *reason, t.key_name,
+                                                effects.targets(db, t.id));
+          }
+          tx.commit();
+          effects.published(notices);
           send_json(res, 200, rule_json(r));
         }));
 
   s.Delete(R"(/api/rules/([^/]+))",
-           tenant_endpoint(pool, [](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
-             const std::string id = req.matches[1];
-             if (!is_uuid(id)) return rule_not_found(res, id);
-             auto r = db.exec("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2",
-                              {std::to_string(t.id), id});
-             if (r.affected() == 0) return rule_not_found(res, id);
-             res.status = 204;
-           }));
+           tenant_endpoint(
+               pool, [&effects](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
+                 const std::string id = req.matches[1];
+                 if (!is_uuid(id)) return rule_not_found(res, id);
+                 PgTransaction tx(db);
+                 auto r = db.exec("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2",
+                                  {std::to_string(t.id), id});
+                 if (r.affected() == 0) return rule_not_found(res, id);
+                 auto notices = eval::close_rule_episodes(db, t.id, id, "rule_deleted", t.key_name,
+                                                          effects.targets(db, t.id));
+                 tx.commit();
+                 effects.published(notices);
+                 res.status = 204;
+               }));
 }
 
 }  // namespace ste::api

@@ -4,32 +4,34 @@
 
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert.hpp"
+#include "evaluator/alerts/alert_row.hpp"
 #include "evaluator/alerts/alert_store.hpp"
 
 namespace ste::eval {
 
 namespace {
+// The alert columns (kAlertColumns) come first, so alert_from_row() reads them; the row's own
+// columns follow. Rows written since schema 005 carry the alert object of their transition
+// (payload); older rows are sent with the alert as it is now, as before.
 constexpr const char* kClaimSql = R"SQL(
 WITH due AS (
-  SELECT id FROM deliveries
+  SELECT tenant_id, id FROM deliveries
   WHERE status = 'pending' AND next_attempt_at <= now() AND url <> ALL ($3::text[])
   ORDER BY next_attempt_at
   LIMIT $1
   FOR UPDATE SKIP LOCKED
 ), claimed AS (
   UPDATE deliveries d SET next_attempt_at = now() + $2 * interval '1 second'
-  FROM due WHERE d.id = due.id
+  FROM due WHERE d.tenant_id = due.tenant_id AND d.id = due.id
   RETURNING d.id, d.alert_id, d.tenant_id, d.target, d.url, d.attempts, d.credential_source,
-            d.credential
+            d.credential, d.event, d.transition_seq, d.payload
 )
-SELECT c.id, c.alert_id, c.tenant_id, c.target, c.url, c.attempts,
-       a.rule_id, t.slug, a.device_key, a.metric, a.condition, a.threshold, a.value,
-       (extract(epoch FROM a.reading_ts) * 1000000)::bigint, a.mean, a.stddev, a.severity, a.message,
-       (extract(epoch FROM a.created_at) * 1000000)::bigint,
+SELECT {alert_columns},
+       c.id, c.target, c.url, c.attempts,
        i.notification_hub_api_key, i.workflow_engine_secret, c.credential_source, c.credential,
-       i.notification_hub_url, i.workflow_engine_url
+       i.notification_hub_url, i.workflow_engine_url, c.event, c.transition_seq, c.payload
 FROM claimed c
-JOIN alerts a ON a.id = c.alert_id
+JOIN alerts a ON a.tenant_id = c.tenant_id AND a.id = c.alert_id
 JOIN tenants t ON t.id = c.tenant_id
 LEFT JOIN tenant_integrations i ON i.tenant_id = c.tenant_id
 )SQL";
@@ -42,7 +44,7 @@ WITH upd AS (
       last_error = $5, last_status = $6,
       credential = CASE WHEN $2 = 'pending' THEN credential END,
       delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END
-  WHERE id = $1
+  WHERE tenant_id = $7 AND id = $1
   RETURNING next_attempt_at
 )
 INSERT INTO delivery_attempts (delivery_id, tenant_id, attempt, started_at, duration_ms, http_status,
@@ -92,42 +94,32 @@ std::vector<ClaimedDelivery> claim_deliveries(PgConnection& db, int limit,
                                               const std::vector<std::string>& skip_urls) {
   PgArrayBuilder skip;
   for (const auto& u : skip_urls) skip.add(std::string_view{u});
-  auto r =
-      db.exec(kClaimSql, {std::to_string(limit), std::to_string(lease.count()), skip.finish()});
+  static const std::string sql =
+      fmt::format(fmt::runtime(kClaimSql), fmt::arg("alert_columns", kAlertColumns));
+  auto r = db.exec(sql, {std::to_string(limit), std::to_string(lease.count()), skip.finish()});
   std::vector<ClaimedDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
+  constexpr int k = kAlertColumnCount;  // the row's own columns start here
   for (int i = 0; i < r.rows(); ++i) {
+    const Alert a = alert_from_row(r, i);
     ClaimedDelivery d;
-    d.id = std::string(r.text(i, 0));
-    d.alert_id = std::string(r.text(i, 1));
-    d.tenant_id = r.int64(i, 2);
-    d.target = std::string(r.text(i, 3));
-    d.url = std::string(r.text(i, 4));
-    d.attempts = static_cast<int>(r.int64(i, 5));
-    Alert a;
-    a.id = d.alert_id;
-    a.rule_id = std::string(r.text(i, 6));
-    a.tenant = std::string(r.text(i, 7));
-    a.device = std::string(r.text(i, 8));
-    a.metric = std::string(r.text(i, 9));
-    a.condition = parse_condition(r.text(i, 10)).value_or(Condition::above_threshold);
-    a.threshold = r.float8(i, 11);
-    a.value = r.float8(i, 12);
-    a.reading_ts = from_epoch_us(r.int64(i, 13));
-    if (!r.is_null(i, 14)) a.mean = r.float8(i, 14);
-    if (!r.is_null(i, 15)) a.stddev = r.float8(i, 15);
-    a.severity = parse_severity(r.text(i, 16)).value_or(Severity::warning);
-    a.message = std::string(r.text(i, 17));
-    a.created_at = from_epoch_us(r.int64(i, 18));
-    d.alert_json = alert_to_json(a);
+    d.alert_id = a.id;
+    d.tenant_id = r.int64(i, 28);
+    d.id = std::string(r.text(i, k));
+    d.target = std::string(r.text(i, k + 1));
+    d.url = std::string(r.text(i, k + 2));
+    d.attempts = static_cast<int>(r.int64(i, k + 3));
+    d.transition.event = std::string(r.text(i, k + 10));
+    d.transition.seq = static_cast<int>(r.int64(i, k + 11));
+    d.alert_json = r.is_null(i, k + 12) ? alert_to_json(a) : std::string(r.text(i, k + 12));
     const bool hub = d.target == "notification_hub";
     RowCredential rc;
     rc.target = d.target;
     rc.url = d.url;
-    rc.source = r.opt_text(i, 21);
-    rc.stored = r.opt_text(i, 22);
-    rc.tenant_url = r.opt_text(i, hub ? 23 : 24);
-    rc.tenant_credential = r.opt_text(i, hub ? 19 : 20);
+    rc.source = r.opt_text(i, k + 6);
+    rc.stored = r.opt_text(i, k + 7);
+    rc.tenant_url = r.opt_text(i, hub ? k + 8 : k + 9);
+    rc.tenant_credential = r.opt_text(i, hub ? k + 4 : k + 5);
     d.credential = row_credential(rc, defaults);
     out.push_back(std::move(d));
   }

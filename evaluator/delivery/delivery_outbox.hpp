@@ -15,6 +15,7 @@
 #include "common/pg_connection.hpp"
 #include "evaluator/alerts/alert_store.hpp"
 #include "evaluator/delivery/retry_policy.hpp"
+#include "evaluator/delivery/webhook_request.hpp"
 
 namespace ste::eval {
 
@@ -36,6 +37,7 @@ struct ClaimedDelivery {
   int attempts = 0;  ///< completed before this one
   std::string alert_json;
   std::string credential;  ///< hub API key or workflow secret (may be empty)
+  Transition transition;   ///< the event and timeline seq it notifies (Idempotency-Key)
 };
 
 struct AttemptRecord {

@@ -13,8 +13,8 @@ namespace {
 
 WebhookRequest build_request(const ClaimedDelivery& d) {
   if (d.target == "notification_hub")
-    return notification_hub_request(d.url, d.credential, d.alert_id, d.alert_json);
-  return workflow_engine_request(d.url, d.credential, d.id, d.alert_json);
+    return notification_hub_request(d.url, d.credential, d.alert_id, d.alert_json, d.transition);
+  return workflow_engine_request(d.url, d.credential, d.id, d.alert_json, d.alert_id, d.transition);
 }
 
 }  // namespace

@@ -13,18 +13,34 @@ struct WebhookRequest {
   std::string body;
 };
 
-/// POST {hub_url without trailing slashes}/api/events, `Content-Type: application/json`,
-/// `X-API-Key: <key>` when `api_key` is non-empty (no header otherwise), body
-/// {"event_type":"sensor.alert.created","event_id":"<alert id>","payload":<alert>}.
-WebhookRequest notification_hub_request(const std::string& hub_url, const std::string& api_key,
-                                        const std::string& alert_id, const std::string& alert_json);
+/// Which transition a request notifies (docs/ALERTING.md §6): `event` is created, resolved,
+/// repeated, acknowledged, flapping_started or flapping_ended; `seq` its entry in the episode's
+/// timeline. Every request carries `Idempotency-Key: <alert id>:<seq>`, so a receiver can drop a
+/// retried duplicate.
+struct Transition {
+  std::string event = "created";
+  int seq = 1;
+};
 
-/// POST {workflow_url}, `Content-Type: application/json`, `X-STE-Event: alert.created`,
-/// `X-STE-Delivery: <delivery id>`, and when `secret` is non-empty
+/// POST {hub_url without trailing slashes}/api/events, `Content-Type: application/json`,
+/// `X-API-Key: <key>` when `api_key` is non-empty (no header otherwise), `Idempotency-Key`, body
+/// {"event_type":"sensor.alert.<event>","event_id":"<id>","payload":<alert>}; event_id is the
+/// alert id for `created` (as before episodes) and "<alert id>:<seq>" for the later transitions,
+/// so a receiver that drops duplicate event ids keeps an episode's resolution.
+WebhookRequest notification_hub_request(const std::string& hub_url, const std::string& api_key,
+                                        const std::string& alert_id, const std::string& alert_json,
+                                        const Transition& transition = {});
+
+/// POST {workflow_url}, `Content-Type: application/json`, `X-STE-Event: alert.<event>`,
+/// `X-STE-Delivery: <delivery id>`, `Idempotency-Key`, and when `secret` is non-empty
 /// `X-Hub-Signature-256: sha256=<hex HMAC over the exact body>`; body
-/// {"event":"alert.created","alert":<alert>}.
+/// {"event":"alert.<event>","alert":<alert>}.
 WebhookRequest workflow_engine_request(const std::string& workflow_url, const std::string& secret,
                                        const std::string& delivery_id,
-                                       const std::string& alert_json);
+                                       const std::string& alert_json, const std::string& alert_id,
+                                       const Transition& transition = {});
+
+/// "<alert id>:<seq>".
+std::string idempotency_key(const std::string& alert_id, int seq);
 
 }  // namespace ste::eval

@@ -39,18 +39,32 @@ prometheus::Counter& ack_failure(prometheus::Registry& r, const std::string& op)
       .Register(r)
       .Add({{"op", op}});
 }
+prometheus::Counter& transition_counter(prometheus::Registry& r, const std::string& t) {
+  return prometheus::BuildCounter()
+      .Name("ste_eval_episode_transitions_total")
+      .Help("Alert episode transitions decided by the evaluator, by transition")
+      .Register(r)
+      .Add({{"transition", t}});
+}
 }  // namespace
 
 EvalMetrics::EvalMetrics(prometheus::Registry& r)
     : summaries(counter(r, "ste_eval_summaries_total", "Batch summaries evaluated")),
       tuples(counter(r, "ste_eval_tuples_total", "Summary tuples evaluated")),
-      alerts_fired(counter(r, "ste_eval_alerts_fired_total", "Alerts stored")),
-      suppressed_cooldown(
-          counter(r, "ste_eval_suppressed_cooldown_total",
-                  "Firings suppressed because the rule is cooling down for the device")),
-      already_stored(
-          counter(r, "ste_eval_already_stored_total",
-                  "Firings for a reading that already has its alert (redelivered summary)")),
+      alerts_fired(counter(r, "ste_eval_alerts_fired_total", "Episodes that fired")),
+      suppressed_cooldown(counter(r, "ste_eval_suppressed_cooldown_total",
+                                  "Episodes that fired inside the cooldown of the fingerprint's "
+                                  "last notification: stored, not notified")),
+      already_stored(counter(r, "ste_eval_already_stored_total",
+                             "Tuples not newer than what their fingerprint has already evaluated "
+                             "(a redelivered summary): nothing changed")),
+      rule_stale(counter(r, "ste_eval_rule_stale_total",
+                         "Tuples skipped because their rule was edited, disabled or deleted "
+                         "since this evaluator cached it")),
+      opened(transition_counter(r, "opened")),
+      fired(transition_counter(r, "fired")),
+      cancelled(transition_counter(r, "cancelled")),
+      resolved(transition_counter(r, "resolved")),
       skipped_few_buckets(
           counter(r, "ste_eval_skipped_few_buckets_total",
                   "Deviation checks skipped: fewer than 5 one-minute buckets of history")),

@@ -5,6 +5,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "evaluator/alerts/episode_machine.hpp"
+
 namespace ste::eval {
 
 struct EvalMetrics {
@@ -14,7 +16,25 @@ struct EvalMetrics {
   prometheus::Counter& tuples;     ///< tuples evaluated
   prometheus::Counter& alerts_fired;
   prometheus::Counter& suppressed_cooldown;
-  prometheus::Counter& already_stored;       ///< re-evaluation of a summary that already fired
+  prometheus::Counter& already_stored;  ///< tuples not newer than their fingerprint has seen
+  prometheus::Counter& rule_stale;      ///< tuples skipped: their rule changed since it was cached
+  prometheus::Counter& opened;          ///< ste_eval_episode_transitions_total{transition=...}
+  prometheus::Counter& fired;
+  prometheus::Counter& cancelled;
+  prometheus::Counter& resolved;
+  prometheus::Counter& transition(EpisodeEvent::Kind k) {
+    switch (k) {
+      case EpisodeEvent::Kind::opened:
+        return opened;
+      case EpisodeEvent::Kind::fired:
+        return fired;
+      case EpisodeEvent::Kind::cancelled:
+        return cancelled;
+      case EpisodeEvent::Kind::resolved:
+        return resolved;
+    }
+    return opened;
+  }
   prometheus::Counter& skipped_few_buckets;  ///< deviation rules skipped: fewer than 5 buckets
   prometheus::Counter& errors_database;      ///< database unreachable/lost/timed out: handed back
   prometheus::Counter& errors_evaluation;    ///< failed for the summary's own reasons (retried,

@@ -7,12 +7,15 @@ std::vector<WindowStats> PgEvaluationStore::window_stats(
   return query_window_stats(db_, requests);
 }
 
-StoreResult PgEvaluationStore::store_alert(const Rule& rule, const Tuple& tuple,
-                                           const Firing& firing) {
-  // The targets are read before the alert's transaction begins, as they always were.
-  const std::vector<DeliveryTarget> targets =
-      targets_ ? targets_(tuple.tenant_id, db_) : std::vector<DeliveryTarget>{};
-  return eval::store_alert(db_, rule, tuple, firing, targets);
+std::vector<bool> PgEvaluationStore::open_episodes(const std::vector<FingerprintKey>& keys) {
+  return open_fingerprints(db_, keys);
+}
+
+TupleOutcome PgEvaluationStore::apply(const EpisodeInput& input) {
+  const std::int64_t tenant = input.tuple->tenant_id;
+  return apply_tuple(db_, input, [this, tenant] {
+    return targets_ ? targets_(tenant, db_) : std::vector<DeliveryTarget>{};
+  });
 }
 
 }  // namespace ste::eval

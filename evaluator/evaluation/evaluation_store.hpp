@@ -1,19 +1,20 @@
 #pragma once
 /// EvaluationStore: the port through which SummaryEvaluator reaches the database while it
-/// evaluates one summary — the deviation window statistics, and storing a firing as an alert
-/// (cooldown decided under the advisory lock, the alert and its outbox rows in one transaction,
-/// docs/DESIGN.md §5). SummaryEvaluator decides; this port only carries the work to PostgreSQL,
+/// evaluates one summary — the deviation window statistics, which fingerprints have an open
+/// episode, and applying a tuple to its fingerprint's episode (episode_store.hpp: transitions,
+/// cooldown, timeline and outbox rows in one transaction under the fingerprint's advisory lock).
+/// SummaryEvaluator decides what to ask; this port only carries the work to PostgreSQL,
 /// so the evaluator's rules are unit-tested with a fake
 /// (tests/unit/support/fake_evaluation_store.hpp) and the adapter is tested against a real server
 /// by the integration tests.
 ///
-/// Both operations throw PgError when the database fails; what store_alert() committed before a
-/// later failure stays (a re-evaluation is absorbed by the alerts' unique key).
+/// Every operation throws PgError when the database fails; what apply() committed before a later
+/// failure stays (re-applying the same tuple is a no-op: it is not newer than seen_until).
 #include <functional>
 #include <vector>
 
 #include "common/pg_connection.hpp"
-#include "evaluator/alerts/alert_store.hpp"
+#include "evaluator/alerts/episode_store.hpp"
 #include "evaluator/evaluation/deviation_stats.hpp"
 #include "evaluator/evaluation/rule_evaluator.hpp"
 
@@ -24,10 +25,10 @@ class EvaluationStore {
   virtual ~EvaluationStore() = default;
   /// One WindowStats per request, in request order, in one round trip. Throws PgError.
   virtual std::vector<WindowStats> window_stats(const std::vector<StatsRequest>& requests) = 0;
-  /// Stores `firing` as an alert with one outbox row per target of the tenant, unless the rule is
-  /// cooling down for the device or the alert is already stored. The alert is committed when this
-  /// returns `stored`. Throws PgError.
-  virtual StoreResult store_alert(const Rule& rule, const Tuple& tuple, const Firing& firing) = 0;
+  /// One flag per key: does the fingerprint have an open episode. One round trip.
+  virtual std::vector<bool> open_episodes(const std::vector<FingerprintKey>& keys) = 0;
+  /// Applies one tuple to its fingerprint (apply_tuple()); committed when it returns.
+  virtual TupleOutcome apply(const EpisodeInput& input) = 0;
 };
 
 /// The outbox targets for a tenant's new alerts (delivery_outbox's targets_for_tenant() in the
@@ -36,13 +37,14 @@ using TargetsFor =
     std::function<std::vector<DeliveryTarget>(std::int64_t tenant_id, PgConnection&)>;
 
 /// The PostgreSQL adapter, bound to one connection for the evaluation of one summary:
-/// query_window_stats() and alert_store's store_alert() with the targets of `targets` (none when
-/// empty). Not thread-safe (neither is the connection): one per summary being evaluated.
+/// query_window_stats(), open_fingerprints() and apply_tuple() with the targets of `targets`
+/// (none when empty). Not thread-safe (neither is the connection): one per summary being evaluated.
 class PgEvaluationStore final : public EvaluationStore {
  public:
   PgEvaluationStore(PgConnection& db, const TargetsFor& targets) : db_(db), targets_(targets) {}
   std::vector<WindowStats> window_stats(const std::vector<StatsRequest>& requests) override;
-  StoreResult store_alert(const Rule& rule, const Tuple& tuple, const Firing& firing) override;
+  std::vector<bool> open_episodes(const std::vector<FingerprintKey>& keys) override;
+  TupleOutcome apply(const EpisodeInput& input) override;
 
  private:
   PgConnection& db_;

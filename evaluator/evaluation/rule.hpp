@@ -32,6 +32,12 @@ struct Rule {
   int cooldown_minutes = 15;
   Severity severity = Severity::warning;
   bool enabled = true;
+  // The episode lifecycle (docs/ALERTING.md §1).
+  int for_minutes = 0;                    ///< the condition holds this long before firing
+  std::optional<double> clear_threshold;  ///< threshold rules; nullopt = threshold
+  int clear_for_minutes = 0;              ///< readings clear this long before resolving
+  int renotify_minutes = 0;               ///< repeat a firing notification; 0 = never
+  std::int64_t updated_us = 0;  ///< updated_at (epoch µs): which definition an evaluator holds
 };
 
 class RuleSet {

@@ -14,7 +14,9 @@ constexpr auto kFullReloadEvery = std::chrono::seconds{60};  // safety net for a
 std::vector<Rule> load_rules(PgConnection& db) {
   auto r = db.exec(
       "SELECT id, tenant_id, name, metric, device_key, condition, threshold, window_minutes, "
-      "cooldown_minutes, severity, enabled FROM alert_rules WHERE enabled");
+      "cooldown_minutes, severity, enabled, for_minutes, clear_threshold, clear_for_minutes, "
+      "renotify_minutes, (extract(epoch FROM updated_at) * 1000000)::bigint "
+      "FROM alert_rules WHERE enabled");
   std::vector<Rule> rules;
   rules.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
@@ -37,6 +39,11 @@ std::vector<Rule> load_rules(PgConnection& db) {
     rule.cooldown_minutes = static_cast<int>(r.int64(i, 8));
     rule.severity = *sev;
     rule.enabled = r.boolean(i, 10);
+    rule.for_minutes = static_cast<int>(r.int64(i, 11));
+    if (!r.is_null(i, 12)) rule.clear_threshold = r.float8(i, 12);
+    rule.clear_for_minutes = static_cast<int>(r.int64(i, 13));
+    rule.renotify_minutes = static_cast<int>(r.int64(i, 14));
+    rule.updated_us = r.int64(i, 15);
     rules.push_back(std::move(rule));
   }
   return rules;

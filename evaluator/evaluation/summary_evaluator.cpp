@@ -2,36 +2,30 @@
 
 #include "common/log.hpp"
 #include "common/nats_client.hpp"
+#include "evaluator/alerts/episode_events.hpp"
+#include "evaluator/alerts/tuple_verdict.hpp"
 
 namespace ste::eval {
 
-void SummaryEvaluator::fire(const Rule& rule, const Tuple& tuple, const Firing& firing,
-                            EvaluationStore& store) {
-  const auto result = store.store_alert(rule, tuple, firing);  // committed when it returns
-  switch (result.outcome) {
-    case StoreOutcome::suppressed_by_cooldown:
-      metrics_.suppressed_cooldown.Increment();
-      return;
-    case StoreOutcome::already_stored:
+void SummaryEvaluator::apply(const EpisodeInput& input, EvaluationStore& store) {
+  const TupleOutcome out = store.apply(input);  // committed when it returns
+  switch (out.kind) {
+    case TupleOutcome::Kind::stale:
       metrics_.already_stored.Increment();
       return;
-    case StoreOutcome::stored:
+    case TupleOutcome::Kind::rule_stale:
+      metrics_.rule_stale.Increment();
+      return;
+    case TupleOutcome::Kind::applied:
       break;
   }
-  metrics_.alerts_fired.Increment();
-  const Alert& a = *result.alert;
-  log::info("alert fired", {{"alert_id", a.id},
-                            {"rule_id", a.rule_id},
-                            {"tenant", a.tenant},
-                            {"device", a.device},
-                            {"metric", a.metric},
-                            {"value", a.value}});
-  try {
-    events_.publish("ste.alerts." + a.tenant, alert_to_json(a));
-  } catch (const NatsError& e) {
-    // The alert is stored and its deliveries are queued; only the live event is lost.
-    metrics_.errors_publish.Increment();
-    log::warn("alert event not published", {{"alert_id", a.id}, {"error", e.what()}});
+  for (const EpisodeEvent& e : out.events) metrics_.transition(e.kind).Increment();
+  for (const EpisodeNotice& n : out.notices) {
+    if (n.event == "created") {
+      metrics_.alerts_fired.Increment();
+      if (!n.alert.notified) metrics_.suppressed_cooldown.Increment();
+    }
+    publish_notice(events_, metrics_.errors_publish, n);
   }
 }
 
@@ -72,50 +66,71 @@ std::vector<WindowStats> SummaryEvaluator::window_stats(const std::vector<StatsR
 
 void SummaryEvaluator::evaluate(const Summary& summary, EvaluationStore& store) {
   const auto rules = rules_();
-  struct Pending {
+  struct Candidate {
     const Rule* rule;
     const Tuple* tuple;
-    size_t min_request;
-    size_t max_request;
+    size_t min_request = 0;
+    size_t max_request = 0;
   };
-  std::vector<Pending> deviation;
+  std::vector<Candidate> candidates;
   std::vector<StatsRequest> requests;
-  std::vector<std::pair<const Rule*, const Tuple*>> threshold_hits;
-  std::vector<Firing> threshold_firings;
-
   for (const auto& tuple : summary.tuples) {
     metrics_.tuples.Increment();
     for (const Rule* rule : rules->matching(tuple.tenant_id, tuple.metric, tuple.device)) {
+      Candidate c{rule, &tuple};
       if (rule->condition == Condition::deviation_from_mean) {
-        const size_t mi = requests.size();
+        c.min_request = requests.size();
         requests.push_back({tuple.tenant_id, tuple.device_id, tuple.metric,
                             minute_start(tuple.min_ts), rule->window_minutes});
+        c.max_request = requests.size();
         requests.push_back({tuple.tenant_id, tuple.device_id, tuple.metric,
                             minute_start(tuple.max_ts), rule->window_minutes});
-        deviation.push_back({rule, &tuple, mi, mi + 1});
-        continue;
       }
-      const Evaluation e = evaluate_threshold(*rule, tuple);
-      if (e.outcome == Outcome::fire) {
-        threshold_hits.emplace_back(rule, &tuple);
-        threshold_firings.push_back(*e.firing);
-      }
+      candidates.push_back(c);
     }
+  }
+  if (candidates.empty()) return;
+  std::vector<WindowStats> stats;
+  if (!requests.empty()) stats = window_stats(requests, store);  // one round trip at most
+
+  std::vector<EpisodeInput> inputs;
+  inputs.reserve(candidates.size());
+  for (const Candidate& c : candidates) {
+    EpisodeInput in{c.rule, c.tuple, {}, std::nullopt};
+    if (c.rule->condition == Condition::deviation_from_mean) {
+      const WindowStats& lo = stats[c.min_request];
+      const WindowStats& hi = stats[c.max_request];
+      const Evaluation e = evaluate_deviation(*c.rule, *c.tuple, lo, hi);
+      if (e.outcome == Outcome::too_few_buckets) metrics_.skipped_few_buckets.Increment();
+      in.firing = e.firing;
+      in.verdict = deviation_verdict(c.rule->threshold, *c.tuple, lo, hi);
+    } else {
+      in.firing = evaluate_threshold(*c.rule, *c.tuple).firing;
+      in.verdict = threshold_verdict(c.rule->condition, c.rule->threshold, c.rule->clear_threshold,
+                                     *c.tuple);
+    }
+    inputs.push_back(in);
   }
 
-  for (size_t i = 0; i < threshold_hits.size(); ++i) {
-    fire(*threshold_hits[i].first, *threshold_hits[i].second, threshold_firings[i], store);
-  }
-  if (deviation.empty()) return;
-  const std::vector<WindowStats> stats = window_stats(requests, store);
-  for (const auto& d : deviation) {
-    const Evaluation e =
-        evaluate_deviation(*d.rule, *d.tuple, stats[d.min_request], stats[d.max_request]);
-    if (e.outcome == Outcome::too_few_buckets) {
-      metrics_.skipped_few_buckets.Increment();
-    } else if (e.outcome == Outcome::fire) {
-      fire(*d.rule, *d.tuple, *e.firing, store);
+  // A crossing always goes to its fingerprint; anything else only where an episode is open
+  // (something may clear or cancel), asked for the whole summary in one round trip.
+  std::vector<bool> needed(inputs.size(), false);
+  std::vector<FingerprintKey> keys;
+  std::vector<size_t> key_input;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].verdict.any_crosses) {
+      needed[i] = true;
+    } else {
+      keys.push_back({inputs[i].tuple->tenant_id, inputs[i].rule->id, inputs[i].tuple->device_id});
+      key_input.push_back(i);
     }
+  }
+  if (!keys.empty()) {
+    const std::vector<bool> open = store.open_episodes(keys);
+    for (size_t k = 0; k < keys.size(); ++k) needed[key_input[k]] = open[k];
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (needed[i]) apply(inputs[i], store);
   }
 }
 

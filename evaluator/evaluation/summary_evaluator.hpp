@@ -1,9 +1,12 @@
 #pragma once
-/// SummaryEvaluator: one summary against the current rules. Threshold rules are decided in memory;
-/// the deviation statistics for every candidate of the summary come from one set-based query;
-/// each firing is stored through the EvaluationStore (cooldown under an advisory lock, alert and
-/// outbox rows in one transaction) and, only once it is committed, published on
-/// `ste.alerts.<tenant>` through the Publisher.
+/// SummaryEvaluator: one summary against the current rules (docs/ALERTING.md §1). Each (rule,
+/// tuple) gets a verdict (tuple_verdict.hpp: crosses, clears) in memory; the deviation statistics
+/// for every candidate of the summary come from one set-based query, and which fingerprints have
+/// an open episode from another (only asked for tuples that do not cross). A crossing, or a tuple
+/// of a fingerprint with an open episode, is applied through the EvaluationStore (transitions,
+/// cooldown, timeline and outbox rows in one transaction under the fingerprint's advisory lock);
+/// each fired or resolved transition is published on `ste.alerts.<tenant>` through the Publisher
+/// once it is committed. A summary without crossings or open episodes costs one round trip.
 /// Window statistics are asked once per (series, minute, window) per instance: identical requests
 /// of one summary are sent once, and answers are kept in a WindowStatsCache for the later
 /// summaries of the same minute (see docs/DESIGN.md §5); only the misses reach the store.
@@ -44,9 +47,9 @@ class SummaryEvaluator {
                          std::move(targets)) {}
 
   /// Throws PgError when the store fails (the caller hands the summary back for redelivery;
-  /// alerts already stored stay, and their re-evaluation is absorbed by the unique key). An alert
-  /// event that cannot be published is counted and logged, not thrown: the alert is stored and
-  /// its deliveries are queued.
+  /// transitions already committed stay, and re-applying their tuples is a no-op). An alert
+  /// event that cannot be published is counted and logged, not thrown: the transition is stored
+  /// and its deliveries are queued.
   void evaluate(const Summary& summary, EvaluationStore& store);
   /// evaluate() on `db` through PgEvaluationStore with the targets given at construction.
   void evaluate(const Summary& summary, PgConnection& db) {
@@ -64,7 +67,7 @@ class SummaryEvaluator {
   /// device turn every other series into a miss. Six minutes back covers it.
   static constexpr std::chrono::minutes kWindowCacheLookback{6};
 
-  void fire(const Rule& rule, const Tuple& tuple, const Firing& firing, EvaluationStore& store);
+  void apply(const EpisodeInput& input, EvaluationStore& store);
   /// One WindowStats per request, in request order: duplicates asked once, cache hits not asked,
   /// the rest in one round trip (none if nothing is missing). Throws PgError.
   std::vector<WindowStats> window_stats(const std::vector<StatsRequest>& requests,

@@ -210,10 +210,14 @@ TEST_CASE("Cursor pagination has no duplicates and no gaps while new alerts arri
     exec_sql(p.db_url,
              fmt::format("INSERT INTO alerts (tenant_id, rule_id, device_id, device_key, metric, "
                          "condition, threshold, value, reading_ts, "
-                         "severity, message, created_at) SELECT {}, '{}', d.id, 'd', 'm', "
+                         "severity, message, created_at, status, started_at, last_value, "
+                         "last_reading_ts, peak_value, resolved_at, resolve_reason) "
+                         "SELECT {}, '{}', d.id, 'd', 'm', "
                          "'above_threshold', 1, g, "
                          "now() - interval '1 day' + g * interval '1 ms', 'warning', 'm ' || g, "
-                         "now() - interval '1 hour' + g * interval '1 ms' "
+                         "now() - interval '1 hour' + g * interval '1 ms', 'resolved', "
+                         "now() - interval '1 day', g, now() - interval '1 day', g, now(), "
+                         "'cleared' "
                          "FROM generate_series({}, {}) g, devices d WHERE d.device_key = 'd'",
                          p.tenant_id, rule_id, from, from + n - 1));
   };

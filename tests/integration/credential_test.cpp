@@ -184,11 +184,13 @@ TEST_CASE("Outbox rows from before schema 004 get a credential only where their 
            fmt::format("INSERT INTO tenant_integrations (tenant_id, workflow_engine_url) VALUES "
                        "({}, '{}')",
                        p.tenant_id, tenant_rx.url("/wf")));
-  exec_sql(p.db_url, fmt::format("INSERT INTO deliveries (alert_id, tenant_id, target, url) "
-                                 "SELECT id, tenant_id, 'notification_hub', '{}' FROM alerts",
+  exec_sql(p.db_url, fmt::format("INSERT INTO deliveries (alert_id, tenant_id, target, url, event, "
+                                 "transition_seq) SELECT id, tenant_id, 'notification_hub', '{}', "
+                                 "'created', 1 FROM alerts",
                                  op.url("/op-hub")));
-  exec_sql(p.db_url, fmt::format("INSERT INTO deliveries (alert_id, tenant_id, target, url) "
-                                 "SELECT id, tenant_id, 'workflow_engine', '{}' FROM alerts",
+  exec_sql(p.db_url, fmt::format("INSERT INTO deliveries (alert_id, tenant_id, target, url, event, "
+                                 "transition_seq) SELECT id, tenant_id, 'workflow_engine', '{}', "
+                                 "'created', 1 FROM alerts",
                                  tenant_rx.url("/wf")));
   p.start_evaluator("a", operator_env(op));
   REQUIRE(eventually([&] { return deliveries_with(p, "status = 'delivered'") == 2; }, 30s));

@@ -16,24 +16,30 @@ namespace {
 /// delivery and one attempt when `with_delivery`; `tag` goes into the message to find them.
 void insert_alerts(const Pipeline& p, int n, const std::string& age, const std::string& tag,
                    bool with_delivery) {
-  exec_sql(p.db_url,
-           fmt::format("INSERT INTO alerts (tenant_id, rule_id, device_id, device_key, metric, "
-                       "condition, threshold, value, reading_ts, severity, message, created_at) "
-                       "SELECT {}, gen_random_uuid(), g, 'dev-' || g, 'temperature', "
-                       "'above_threshold', 80, 90, now() - g * interval '1 second', 'critical', "
-                       "'{}', now() - interval '{}' FROM generate_series(1, {}) g",
-                       p.tenant_id, tag, age, n));
+  exec_sql(
+      p.db_url,
+      fmt::format("INSERT INTO alerts (tenant_id, rule_id, device_id, device_key, metric, "
+                  "condition, threshold, value, reading_ts, severity, message, created_at, status, "
+                  "started_at, resolved_at, resolve_reason, last_value, last_reading_ts, "
+                  "peak_value) "
+                  "SELECT {}, gen_random_uuid(), g, 'dev-' || g, 'temperature', "
+                  "'above_threshold', 80, 90, now() - g * interval '1 second', 'critical', "
+                  "'{}', now() - interval '{}', 'resolved', now() - g * interval '1 second', "
+                  "now(), 'cleared', 90, now() - g * interval '1 second', 90 "
+                  "FROM generate_series(1, {}) g",
+                  p.tenant_id, tag, age, n));
   if (!with_delivery) return;
   exec_sql(p.db_url, fmt::format("INSERT INTO deliveries (alert_id, tenant_id, target, url, "
-                                 "status, attempts, delivered_at) SELECT id, tenant_id, "
-                                 "'workflow_engine', 'http://192.0.2.1/wf', 'delivered', 1, now() "
+                                 "status, attempts, delivered_at, event, transition_seq) SELECT "
+                                 "id, tenant_id, 'workflow_engine', 'http://192.0.2.1/wf', "
+                                 "'delivered', 1, now(), 'created', 1 "
                                  "FROM alerts WHERE message = '{}'",
                                  tag));
   exec_sql(p.db_url,
            fmt::format("INSERT INTO delivery_attempts (delivery_id, tenant_id, attempt, "
                        "started_at, duration_ms, http_status, outcome) SELECT d.id, d.tenant_id, "
                        "1, now(), 1, 200, 'delivered' FROM deliveries d JOIN alerts a ON a.id = "
-                       "d.alert_id WHERE a.message = '{}'",
+                       "d.alert_id AND a.tenant_id = d.tenant_id WHERE a.message = '{}'",
                        tag));
 }
 
@@ -65,8 +71,9 @@ TEST_CASE(
   insert_alerts(p, 1, "100 days", "old-pending", true);
   exec_sql(p.db_url,
            "INSERT INTO deliveries (alert_id, tenant_id, target, url, status, next_attempt_at, "
-           "credential_source) SELECT id, tenant_id, 'notification_hub', 'http://192.0.2.1/hub', "
-           "'pending', now() + interval '1 day', 'default' FROM alerts WHERE message = "
+           "credential_source, event, transition_seq) SELECT id, tenant_id, 'notification_hub', "
+           "'http://192.0.2.1/hub', 'pending', now() + interval '1 day', 'default', 'created', 1 "
+           "FROM alerts WHERE message = "
            "'old-pending'");
   exec_sql(p.db_url,
            "UPDATE deliveries SET status = 'failed' FROM alerts a WHERE a.id = alert_id AND "

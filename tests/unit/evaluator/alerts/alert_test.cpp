@@ -51,6 +51,17 @@ Alert threshold_alert() {
   a.severity = Severity::critical;
   a.message = "temperature 93.2 above 80 on boiler-7";
   a.created_at = ts("2026-11-28T11:00:13.5Z");
+  a.status = ste::eval::EpisodeStatus::firing;
+  a.started_at = ts("2026-11-28T11:00:12.345Z");
+  a.fired_at = ts("2026-11-28T11:00:13.5Z");
+  a.last_value = 85.5;
+  a.last_reading_ts = ts("2026-11-28T11:00:20Z");
+  a.peak_value = 97.1;
+  a.acked_at = ts("2026-11-28T11:01:00Z");
+  a.acked_by = "alice";
+  a.ack_comment = "on it";
+  a.notified = true;
+  a.version = 3;
   return a;
 }
 
@@ -107,9 +118,35 @@ TEST_CASE("the alert JSON has every contract key, in order, with its type", "[al
 
   std::vector<std::string_view> keys;
   for (auto field : o) keys.push_back(field.key);
-  CHECK(keys == std::vector<std::string_view>{
-                    "id", "rule_id", "tenant", "device", "metric", "condition", "threshold",
-                    "value", "reading_ts", "mean", "stddev", "severity", "message", "created_at"});
+  CHECK(keys == std::vector<std::string_view>{"id",
+                                              "rule_id",
+                                              "tenant",
+                                              "device",
+                                              "metric",
+                                              "condition",
+                                              "threshold",
+                                              "value",
+                                              "reading_ts",
+                                              "mean",
+                                              "stddev",
+                                              "severity",
+                                              "message",
+                                              "created_at",
+                                              "status",
+                                              "started_at",
+                                              "fired_at",
+                                              "resolved_at",
+                                              "resolve_reason",
+                                              "last_value",
+                                              "last_reading_ts",
+                                              "peak_value",
+                                              "acked_at",
+                                              "acked_by",
+                                              "ack_comment",
+                                              "silenced_by",
+                                              "flapping",
+                                              "notified",
+                                              "version"});
 
   CHECK(get_string(o, "id") == "0b5e6a4c-1f1e-4a55-9a3e-7d2f8a9c0001");
   CHECK(get_string(o, "rule_id") == "0b5e6a4c-1f1e-4a55-9a3e-7d2f8a9c0002");
@@ -125,6 +162,29 @@ TEST_CASE("the alert JSON has every contract key, in order, with its type", "[al
   CHECK(get_string(o, "severity") == "critical");
   CHECK(get_string(o, "message") == "temperature 93.2 above 80 on boiler-7");
   CHECK(get_string(o, "created_at") == "2026-11-28T11:00:13.500Z");
+  CHECK(get_string(o, "status") == "firing");
+  CHECK(get_string(o, "started_at") == "2026-11-28T11:00:12.345Z");
+  CHECK(get_string(o, "fired_at") == "2026-11-28T11:00:13.500Z");
+  CHECK(o["resolved_at"].is_null());
+  CHECK(o["resolve_reason"].is_null());
+  CHECK(get_double(o, "last_value") == 85.5);
+  CHECK(get_double(o, "peak_value") == 97.1);
+  CHECK(get_string(o, "acked_by") == "alice");
+  CHECK(get_string(o, "ack_comment") == "on it");
+  CHECK(o["silenced_by"].get_array().size() == 0);
+  CHECK(o["flapping"].get_bool().value() == false);
+  CHECK(o["notified"].get_bool().value() == true);
+  CHECK(o["version"].get_int64().value() == 3);
+}
+
+TEST_CASE("episode statuses round-trip through their names; unknown names are refused", "[alert]") {
+  using ste::eval::EpisodeStatus;
+  for (auto s : {EpisodeStatus::pending, EpisodeStatus::firing, EpisodeStatus::resolved,
+                 EpisodeStatus::cancelled}) {
+    CHECK(ste::eval::parse_episode_status(ste::eval::episode_status_name(s)) == s);
+  }
+  CHECK_FALSE(ste::eval::parse_episode_status("open").has_value());
+  CHECK_FALSE(ste::eval::parse_episode_status("").has_value());
 }
 
 TEST_CASE("a deviation alert's JSON carries its mean and stddev as numbers", "[alert]") {

@@ -139,7 +139,7 @@ TEST_CASE("requests carry the headers, credential and signature webhook_request 
 
   const auto& wf_req = sent[0].request.request;
   const auto expected_wf =
-      ste::eval::workflow_engine_request(wf.url, wf.credential, wf.id, wf.alert_json);
+      ste::eval::workflow_engine_request(wf.url, wf.credential, wf.id, wf.alert_json, wf.alert_id);
   CHECK(wf_req.url == expected_wf.url);
   CHECK(wf_req.headers == expected_wf.headers);
   CHECK(wf_req.body == expected_wf.body);

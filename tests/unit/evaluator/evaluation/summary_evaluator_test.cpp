@@ -18,10 +18,10 @@ using ste::eval::Condition;
 using ste::eval::EvalMetrics;
 using ste::eval::Rule;
 using ste::eval::RuleSet;
-using ste::eval::StoreOutcome;
 using ste::eval::Summary;
 using ste::eval::SummaryEvaluator;
 using ste::eval::Tuple;
+using ste::eval::TupleOutcome;
 using ste::testing::FakeEvaluationStore;
 using ste::testing::FakePublisher;
 using namespace std::chrono_literals;
@@ -95,13 +95,16 @@ TEST_CASE("a firing is published on ste.alerts.<tenant> only after the store com
           "[summary_evaluator]") {
   Fixture f({threshold_rule()});
   std::size_t published_while_storing = 99;
-  f.store.on_store = [&] { published_while_storing = f.publisher.sent().size(); };
+  f.store.on_apply = [&] { published_while_storing = f.publisher.sent().size(); };
 
   f.evaluator.evaluate(summary({tuple("boiler-7", 93.2)}), f.store);
 
   CHECK(published_while_storing == 0);
-  REQUIRE(f.store.stored().size() == 1);
-  CHECK(f.store.stored()[0].firing.value == 93.2);
+  REQUIRE(f.store.fired().size() == 1);
+  REQUIRE(f.store.fired()[0].firing);
+  CHECK(f.store.fired()[0].firing->value == 93.2);
+  CHECK(f.store.fired()[0].verdict.any_crosses);
+  CHECK(f.store.open_calls.empty());  // every tuple crossed: nothing to ask
   const auto events = f.publisher.sent_on("ste.alerts.acme");
   REQUIRE(events.size() == 1);
   CHECK_FALSE(events[0].durable);  // a core publish (DESIGN §5)
@@ -112,22 +115,70 @@ TEST_CASE("a firing is published on ste.alerts.<tenant> only after the store com
   CHECK(f.metrics.alerts_fired.Value() == 1);
 }
 
-TEST_CASE("a firing suppressed by the cooldown is not published", "[summary_evaluator]") {
+TEST_CASE("a firing inside the cooldown is published and counted as not notified",
+          "[summary_evaluator]") {
   Fixture f({threshold_rule()});
-  f.store.outcomes = {StoreOutcome::suppressed_by_cooldown};
+  TupleOutcome unnotified;
+  ste::eval::Alert a;
+  a.id = "alert-9";
+  a.tenant = "acme";
+  a.notified = false;
+  unnotified.notices.push_back({"created", a});
+  unnotified.suppressed = 1;
+  f.store.outcomes = {unnotified};
 
   f.evaluator.evaluate(summary({tuple("boiler-7", 93.2)}), f.store);
 
   CHECK(f.store.calls.size() == 1);  // the store decided, not the evaluator
-  CHECK(f.publisher.attempts() == 0);
+  CHECK(f.publisher.sent_on("ste.alerts.acme").size() == 1);  // the transition is still live
   CHECK(f.metrics.suppressed_cooldown.Value() == 1);
-  CHECK(f.metrics.alerts_fired.Value() == 0);
+  CHECK(f.metrics.alerts_fired.Value() == 1);
 }
 
-TEST_CASE("a re-evaluated summary's firing that is already stored is not published again",
+TEST_CASE("a tuple that crosses nothing is applied only where its fingerprint has an open episode",
           "[summary_evaluator]") {
   Fixture f({threshold_rule()});
-  f.store.outcomes = {StoreOutcome::already_stored};
+  f.store.open.insert(FakeEvaluationStore::key("rule-hot", 43));  // boiler-8 is firing
+
+  f.evaluator.evaluate(summary({tuple("boiler-7", 50), tuple("boiler-8", 50)}), f.store);
+
+  REQUIRE(f.store.open_calls.size() == 1);  // one round trip for the whole summary
+  CHECK(f.store.open_calls[0].size() == 2);
+  REQUIRE(f.store.calls.size() == 1);
+  CHECK(f.store.calls[0].tuple.device == "boiler-8");
+  CHECK(f.store.calls[0].verdict.all_clear);  // 20..50 is at or below the threshold 80
+  CHECK_FALSE(f.store.calls[0].verdict.any_crosses);
+}
+
+TEST_CASE("a rule's clear_threshold reaches the verdict: a value between the two clears nothing",
+          "[summary_evaluator]") {
+  Rule r = threshold_rule();
+  r.clear_threshold = 60;
+  Fixture f({r});
+  f.store.open.insert(FakeEvaluationStore::key("rule-hot", 42));
+
+  f.evaluator.evaluate(summary({tuple("boiler-7", 70)}), f.store);
+
+  REQUIRE(f.store.calls.size() == 1);
+  CHECK_FALSE(f.store.calls[0].verdict.any_crosses);
+  CHECK_FALSE(f.store.calls[0].verdict.last_clears);  // 70 > clear_threshold 60
+}
+
+TEST_CASE("a failure asking for open episodes reaches the caller as PgError",
+          "[summary_evaluator]") {
+  Fixture f({threshold_rule()});
+  f.store.open_error = ste::testing::pg_error("08006", /*connection_lost=*/true);
+
+  CHECK_THROWS_AS(f.evaluator.evaluate(summary({tuple("boiler-7", 50)}), f.store), PgError);
+  CHECK(f.store.calls.empty());
+}
+
+TEST_CASE("a re-evaluated summary's tuple that is stale is not published again",
+          "[summary_evaluator]") {
+  Fixture f({threshold_rule()});
+  TupleOutcome stale;
+  stale.kind = TupleOutcome::Kind::stale;
+  f.store.outcomes = {stale};
 
   f.evaluator.evaluate(summary({tuple("boiler-7", 93.2)}), f.store);
 
@@ -139,7 +190,7 @@ TEST_CASE("a re-evaluated summary's firing that is already stored is not publish
 TEST_CASE("a store failure publishes nothing and reaches the caller as PgError",
           "[summary_evaluator]") {
   Fixture f({threshold_rule()});
-  f.store.store_error = ste::testing::pg_error("08006", /*connection_lost=*/true);
+  f.store.apply_error = ste::testing::pg_error("08006", /*connection_lost=*/true);
 
   CHECK_THROWS_AS(
       f.evaluator.evaluate(summary({tuple("boiler-7", 93.2), tuple("boiler-8", 95)}), f.store),
@@ -171,7 +222,7 @@ TEST_CASE("an alert event that cannot be published does not undo the stored aler
   CHECK_NOTHROW(
       f.evaluator.evaluate(summary({tuple("boiler-7", 93.2), tuple("boiler-8", 95)}), f.store));
 
-  CHECK(f.store.stored().size() == 2);
+  CHECK(f.store.fired().size() == 2);
   CHECK(f.metrics.alerts_fired.Value() == 2);
   CHECK(f.metrics.errors_publish.Value() == 1);
   CHECK(f.publisher.attempts() == 2);
@@ -190,9 +241,10 @@ TEST_CASE("deviation candidates of a summary are asked of the store in one round
   REQUIRE(f.store.stats_calls.size() == 1);
   // One (series, minute, window) per tuple: each tuple's min and max share a minute.
   CHECK(f.store.stats_calls[0].size() == 2);
-  REQUIRE(f.store.stored().size() == 1);
-  CHECK(f.store.stored()[0].tuple.device == "boiler-7");
-  CHECK(f.store.stored()[0].firing.mean == 20.0);
+  REQUIRE(f.store.fired().size() == 1);
+  CHECK(f.store.fired()[0].tuple.device == "boiler-7");
+  REQUIRE(f.store.fired()[0].firing);
+  CHECK(f.store.fired()[0].firing->mean == 20.0);
   CHECK(f.publisher.sent_on("ste.alerts.acme").size() == 1);
 }
 
@@ -215,6 +267,6 @@ TEST_CASE("fewer than 5 buckets skip the deviation check without storing", "[sum
 
   f.evaluator.evaluate(summary({tuple("boiler-7", 93.2)}), f.store);
 
-  CHECK(f.store.calls.empty());
+  CHECK(f.store.calls.empty());  // no crossing, no open episode
   CHECK(f.metrics.skipped_few_buckets.Value() == 1);
 }

@@ -1,0 +1,70 @@
+#include "evaluator/alerts/alert_row.hpp"
+
+#include <fmt/format.h>
+
+#include "common/time_format.hpp"
+
+namespace ste::eval {
+
+// Timestamps travel as epoch microseconds: no text parsing, no time zone to get wrong.
+#define STE_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+const char* const kAlertColumns =
+    "a.id, " STE_US("a.created_at") ", a.rule_id, t.slug, a.device_key, a.metric, a.condition, "
+    "a.threshold, a.value, " STE_US("a.reading_ts") ", a.mean, a.stddev, a.severity, a.message, "
+    "a.status, " STE_US("a.started_at") ", " STE_US("a.fired_at") ", " STE_US("a.resolved_at") ", "
+    "a.resolve_reason, a.last_value, " STE_US("a.last_reading_ts") ", a.peak_value, "
+    STE_US("a.acked_at") ", a.acked_by, a.ack_comment, a.flapping, a.notified, a.version, "
+    "a.tenant_id, a.device_id";
+#undef STE_US
+
+namespace {
+std::optional<TimePoint> opt_time(const PgResult& r, int i, int c) {
+  if (r.is_null(i, c)) return std::nullopt;
+  return from_epoch_us(r.int64(i, c));
+}
+}  // namespace
+
+Alert alert_from_row(const PgResult& r, int i) {
+  Alert a;
+  a.id = std::string(r.text(i, 0));
+  a.created_at = from_epoch_us(r.int64(i, 1));
+  a.rule_id = std::string(r.text(i, 2));
+  a.tenant = std::string(r.text(i, 3));
+  a.device = std::string(r.text(i, 4));
+  a.metric = std::string(r.text(i, 5));
+  a.condition = parse_condition(r.text(i, 6)).value_or(Condition::above_threshold);
+  a.threshold = r.float8(i, 7);
+  a.value = r.float8(i, 8);
+  a.reading_ts = from_epoch_us(r.int64(i, 9));
+  if (!r.is_null(i, 10)) a.mean = r.float8(i, 10);
+  if (!r.is_null(i, 11)) a.stddev = r.float8(i, 11);
+  a.severity = parse_severity(r.text(i, 12)).value_or(Severity::warning);
+  a.message = std::string(r.text(i, 13));
+  a.status = parse_episode_status(r.text(i, 14)).value_or(EpisodeStatus::pending);
+  a.started_at = from_epoch_us(r.int64(i, 15));
+  a.fired_at = opt_time(r, i, 16);
+  a.resolved_at = opt_time(r, i, 17);
+  a.resolve_reason = r.opt_text(i, 18);
+  a.last_value = r.float8(i, 19);
+  a.last_reading_ts = from_epoch_us(r.int64(i, 20));
+  a.peak_value = r.float8(i, 21);
+  a.acked_at = opt_time(r, i, 22);
+  a.acked_by = r.opt_text(i, 23);
+  a.ack_comment = r.opt_text(i, 24);
+  a.flapping = r.boolean(i, 25);
+  a.notified = r.boolean(i, 26);
+  a.version = static_cast<int>(r.int64(i, 27));
+  return a;
+}
+
+std::optional<Alert> load_alert(PgConnection& db, std::int64_t tenant_id, const std::string& id) {
+  auto r = db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id "
+                               "WHERE a.tenant_id = $1 AND a.id = $2",
+                               kAlertColumns),
+                   {std::to_string(tenant_id), id});
+  if (r.rows() == 0) return std::nullopt;
+  return alert_from_row(r, 0);
+}
+
+}  // namespace ste::eval
