@@ -10,6 +10,7 @@
 #include "common/service_http.hpp"
 #include "common/service_runtime.hpp"
 #include "evaluator/alerts/episode_events.hpp"
+#include "evaluator/alerts/episode_timer.hpp"
 #include "evaluator/alerts/retention_pruner.hpp"
 #include "evaluator/api/api_server.hpp"
 #include "evaluator/delivery/curl_transport.hpp"
@@ -113,6 +114,8 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   DeliveryWorker deliveries(outbox, transport, clock, delivery_config(cfg, defaults),
                             delivery_metrics);
   RetentionPruner retention(pool, clock, retention_config(cfg), *registry);
+  EpisodeTimer timer(pool, *nats, defaults, std::chrono::seconds{cfg.timer_interval_s}, *registry,
+                     metrics.errors_publish);
 
   DbProbe db_probe(cfg.common.database_url);  // /readyz never waits on the database itself
   db_probe.start();
@@ -129,6 +132,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   consumer.start();
   deliveries.start();
   retention.start();
+  timer.start();
 
   // Graceful stop, in this order: no new summaries; deliveries in flight finish or time out;
   // then the background threads, the HTTP API and the probe.
@@ -136,6 +140,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   runtime.on_stop("http", [&] { http.stop(); });
   runtime.on_stop("rules", [&] { rules.stop(); });
   runtime.on_stop("retention", [&] { retention.stop(); });
+  runtime.on_stop("timer", [&] { timer.stop(); });
   runtime.on_stop("deliveries", [&] { deliveries.stop(); });
   runtime.on_stop("consumer", [&] { consumer.stop(); });
   return runtime.run({{"mode", jetstream ? "jetstream" : "core"},

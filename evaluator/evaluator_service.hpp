@@ -3,15 +3,16 @@
 /// consumer runtime (common/message_consumer.hpp), start-up and the ordered stop through the
 /// service runtime (common/service_runtime.hpp).
 ///
-/// Threads: the DeliveryWorker (libcurl multi, behind the HttpTransport port) draining the outbox; the libuv loop (signals,
-/// systemd watchdog); STE_EVAL_WORKERS consumer threads, each with its own pull subscription on the
-/// shared durable consumer `ste-evaluator` (or, in core mode, cnats' callback thread for the
-/// `ste-evaluator` queue group), taking connections from the PgPool of STE_DB_POOL_SIZE; the
-/// RuleCache listener; the RetentionPruner; the DbProbe behind /readyz; cpp-httplib's threads.
-/// The firewall: any error evaluating one summary is logged at warn, counted, and the next summary
-/// is processed. A failure of the environment (database, NATS) hands the summary back with a
-/// back-off, for as long as it lasts; an undecodable summary, or one that fails for its own
-/// reasons STE_MAX_DELIVERIES times, is dead-lettered on ste.dead.STE_BATCHES (docs/DESIGN.md §5).
+/// Threads: the DeliveryWorker (libcurl multi, behind the HttpTransport port) draining the outbox;
+/// the libuv loop (signals, systemd watchdog); STE_EVAL_WORKERS consumer threads, each with its own
+/// pull subscription on the shared durable consumer `ste-evaluator` (or, in core mode, cnats'
+/// callback thread for the `ste-evaluator` queue group), taking connections from the PgPool of
+/// STE_DB_POOL_SIZE; the RuleCache listener; the RetentionPruner; the DbProbe behind /readyz;
+/// cpp-httplib's threads. The firewall: any error evaluating one summary is logged at warn,
+/// counted, and the next summary is processed. A failure of the environment (database, NATS) hands
+/// the summary back with a back-off, for as long as it lasts; an undecodable summary, or one that
+/// fails for its own reasons STE_MAX_DELIVERIES times, is dead-lettered on ste.dead.STE_BATCHES
+/// (docs/DESIGN.md §5).
 #include <string>
 
 #include "common/settings.hpp"
@@ -38,6 +39,7 @@ struct EvaluatorConfig {
   bool allow_private_tenant_webhooks = false;  ///< tenant URLs may reach non-public addresses
   int alert_retention_days = 90;   ///< alerts (and their deliveries) older are pruned; 0 = never
   int retention_interval_s = 300;  ///< between retention runs
+  int timer_interval_s = 15;       ///< STE_NODATA_INTERVAL_S: the episode timer (repeats)
 };
 
 int run_evaluator(const EvaluatorConfig& config);

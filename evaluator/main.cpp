@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
       ->envname("STE_ALERT_RETENTION_DAYS")
       ->check(CLI::Range(0, 36500))
       ->capture_default_str();
+  app.add_option("--nodata-interval-s", cfg.timer_interval_s,
+                 "Seconds between runs of the episode timer (repeat notifications; one instance "
+                 "at a time runs it)")
+      ->envname("STE_NODATA_INTERVAL_S")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   app.add_option("--retention-interval-s", cfg.retention_interval_s,
                  "Seconds between alert retention runs")
       ->envname("STE_RETENTION_INTERVAL_S")

@@ -336,3 +336,39 @@ TEST_CASE(
   // No open episode: the API's open filter and the one-open index have nothing to trip on.
   CHECK(query_count(db, "SELECT count(*) FROM alerts WHERE status IN ('pending', 'firing')") == 0);
 }
+
+TEST_CASE("A firing episode is notified again after renotify_minutes, by one of two evaluators",
+          "[episodes][renotify]") {
+  WebhookReceiver hub;
+  Pipeline p;
+  const TimePoint t0 = test_base_time();
+  const std::string rule = p.add_rule("above_threshold", 80, "temperature");
+  exec_sql(p.db_url, "UPDATE alert_rules SET renotify_minutes = 1 WHERE id = '" + rule + "'");
+  p.start_ingester();
+  const Process::Env env{{"STE_NOTIFICATION_HUB_URL", hub.url("")}, {"STE_NODATA_INTERVAL_S", "1"}};
+  p.start_evaluator("a", env);
+  p.start_evaluator("b", env);
+  const auto timer_runs = [&] {
+    return p.evaluator_metric("a", "ste_eval_timer_runs_total") +
+           p.evaluator_metric("b", "ste_eval_timer_runs_total");
+  };
+  p.publish("sensors.acme.boiler-1", reading_json("temperature", 90, t0));
+  REQUIRE(eventually([&] { return hub.count() == 1; }, 30s));
+  // Not due for a minute; instead of waiting, the last notification is moved a minute back.
+  const double runs = timer_runs();
+  REQUIRE(eventually([&] { return timer_runs() >= runs + 2; }, 30s));
+  CHECK(hub.count() == 1);
+  exec_sql(p.db_url, "UPDATE alerts SET last_notified_at = now() - interval '61 seconds'");
+  REQUIRE(eventually([&] { return hub.count() == 2; }, 30s));
+  CHECK(hub_events(hub) ==
+        std::vector<std::string>{"sensor.alert.created", "sensor.alert.repeated"});
+  // Two more runs of the timer (by either instance): the repeat was sent once, and is not due
+  // again for a minute.
+  const double after = timer_runs();
+  REQUIRE(eventually([&] { return timer_runs() >= after + 2; }, 30s));
+  CHECK(events(p, "repeated") == 1);
+  CHECK(query_count(p.db_url, "SELECT count(*) FROM deliveries WHERE event = 'repeated'") == 1);
+  CHECK(hub.count() == 2);
+  const std::string id = query_scalar(p.db_url, "SELECT id FROM alerts");
+  CHECK(header_of(hub.received()[1], "Idempotency-Key") == id + ":3");
+}

@@ -1,0 +1,61 @@
+#pragma once
+/// EpisodeTimer: the time-driven part of the alert lifecycle (docs/ALERTING.md §1), run every
+/// STE_NODATA_INTERVAL_S by exactly one evaluator instance at a time (a transaction-level
+/// pg_try_advisory_xact_lock on a fixed key; the others skip that run). Today it sends repeat
+/// notifications (renotify_minutes: a firing, unacknowledged episode whose firing was notified
+/// is notified again, event `repeated`); no-data rules and silence ends join it (issues #16,
+/// #17). Each due episode is re-checked under its fingerprint lock inside the run's transaction,
+/// so a repeat is sent once even while an acknowledgement or a resolve races with it.
+/// Thread-safety: run_once() on any connection the caller owns; start()/stop() from the owner.
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <optional>
+
+#include "common/clock.hpp"
+#include "common/periodic_task.hpp"
+#include "common/pg_pool.hpp"
+#include "common/publisher.hpp"
+#include "evaluator/alerts/episode_log.hpp"
+#include "evaluator/delivery/delivery_outbox.hpp"
+
+namespace ste::eval {
+
+/// Pure: is a repeat notification due? Only for a firing episode whose firing notification went
+/// out, not acknowledged, with renotify_minutes > 0, once renotify_minutes have passed since its
+/// last firing or repeat notification (the boundary itself is due).
+bool repeat_due(bool firing, bool notified, bool acked, int renotify_minutes,
+                std::optional<TimePoint> last_notified_at, TimePoint now);
+
+struct TimerRun {
+  bool ran = false;  ///< false: another instance holds the timer this time
+  int repeated = 0;
+  std::vector<EpisodeNotice> notices;  ///< committed; to publish
+};
+
+/// One run in one transaction. At most `limit` repeats (the oldest due first); the rest are due
+/// on the next run. Throws PgError.
+TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int limit = 500);
+
+class EpisodeTimer {
+ public:
+  EpisodeTimer(PgPool& pool, Publisher& events, TargetDefaults defaults,
+               std::chrono::milliseconds interval, prometheus::Registry& registry,
+               prometheus::Counter& publish_errors);
+  void start() { task_.start(); }
+  void stop() { task_.stop(); }
+
+ private:
+  void run();
+
+  PgPool& pool_;
+  Publisher& events_;
+  TargetDefaults defaults_;
+  prometheus::Counter& runs_;
+  prometheus::Counter& repeats_;
+  prometheus::Counter& publish_errors_;
+  PeriodicTask task_;
+};
+
+}  // namespace ste::eval
