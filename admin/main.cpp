@@ -1,5 +1,6 @@
 // ste-admin: `migrate` applies the SQL migrations; `tenant create <slug>` creates a tenant and
-// prints its API key once; `devices register <slug>` registers device keys ahead, in bulk.
+// prints its first API key once; `key create|list|revoke` manages a tenant's named API keys;
+// `devices register <slug>` registers device keys ahead, in bulk.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 
 #include "admin/dead_letters.hpp"
 #include "admin/device_keys.hpp"
+#include "common/api_keys.hpp"
 #include "common/device_admin.hpp"
 #include "common/identifiers.hpp"
 #include "common/json_writer.hpp"
@@ -23,6 +25,58 @@ std::filesystem::path schema_dir_or_default(const std::string& flag) {
   auto installed = ste::default_schema_dir();
   if (std::filesystem::is_directory(installed)) return installed;
   return STE_SOURCE_SCHEMA_DIR;  // running from a build tree
+}
+
+std::int64_t tenant_id_of(ste::PgConnection& db, const std::string& slug) {
+  auto t = db.exec("SELECT id FROM tenants WHERE slug = $1", {slug});
+  if (t.rows() == 0) throw std::runtime_error(fmt::format("no tenant with slug '{}'", slug));
+  return t.int64(0, 0);
+}
+
+void write_key(ste::JsonWriter& w, const ste::admin::ApiKeyInfo& k) {
+  w.field("id", k.id).field("name", k.name);
+  w.field("role", ste::admin::key_role_name(k.role)).field("created_at", k.created_at);
+}
+
+/// The key on success; a KeyError becomes the command's failure (logged, exit 1).
+template <class T>
+const T& key_or_throw(const ste::admin::KeyResult<T>& r) {
+  if (const auto* e = std::get_if<ste::admin::KeyError>(&r)) throw std::runtime_error(e->message);
+  return std::get<T>(r);
+}
+
+/// `key create|list|revoke`: each prints one JSON object on stdout; only create shows a secret.
+int key_command(ste::PgConnection& db, const std::string& sub, const std::string& slug,
+                const std::string& name, const std::string& role, const std::string& which) {
+  using namespace ste;
+  const std::int64_t tenant = tenant_id_of(db, slug);
+  JsonWriter w;
+  w.begin_object().field("tenant", slug);
+  if (sub == "create") {
+    const auto r = admin::parse_key_role(role);
+    if (!r) throw std::runtime_error(fmt::format("--role must be {}", admin::kKeyRoleRule));
+    const auto created = admin::create_api_key(db, tenant, name, *r);
+    const auto& k = key_or_throw(created);
+    write_key(w, k.info);
+    w.field("key", k.key);
+    log::info("api key created", {{"tenant", slug}, {"name", k.info.name}, {"id", k.info.id}});
+  } else if (sub == "list") {
+    w.key("keys").begin_array();
+    for (const auto& k : admin::list_api_keys(db, tenant)) {
+      w.begin_object();
+      write_key(w, k);
+      w.end_object();
+    }
+    w.end_array();
+  } else {
+    const auto revoked = admin::revoke_api_key(db, tenant, which, admin::KeyLookup::id_or_name);
+    const auto& k = key_or_throw(revoked);
+    write_key(w, k);
+    log::info("api key revoked", {{"tenant", slug}, {"name", k.name}, {"id", k.id}});
+  }
+  w.end_object();
+  fmt::print("{}\n", w.str());
+  return 0;
 }
 
 /// `devices register`: registers the valid keys (idempotent, not subject to the ingester's
@@ -59,7 +113,7 @@ int register_devices_from(ste::PgConnection& db, const std::string& slug, std::i
 int main(int argc, char** argv) {
   using namespace ste;
   CommonSettings common;
-  CLI::App app{"ste-admin: database migrations, tenants and devices"};
+  CLI::App app{"ste-admin: database migrations, tenants, API keys and devices"};
   add_common_options(app, common);
   app.require_subcommand(1);
   app.fallthrough();  // common options may also follow the subcommand
@@ -76,6 +130,27 @@ int main(int argc, char** argv) {
   auto* create = tenant->add_subcommand("create", "Create a tenant; prints its API key once");
   create->add_option("slug", slug, "Tenant slug, [a-z0-9-]{1,63}")->required();
   create->add_option("--name", name, "Display name (default: the slug)");
+  auto* key = app.add_subcommand("key", "Manage a tenant's named API keys and their roles");
+  key->require_subcommand(1);
+  key->fallthrough();
+  std::string key_slug, key_name, key_role, key_which;
+  auto* key_create = key->add_subcommand(
+      "create", "Create a key; prints it once (rotate: create a second key, switch, revoke)");
+  key_create->fallthrough();
+  key_create->add_option("slug", key_slug, "Tenant slug")->required();
+  key_create->add_option("--name", key_name, "Key name, 1-64 characters of [A-Za-z0-9_.@-]")
+      ->required();
+  key_create->add_option("--role", key_role, "operator (reads and changes) or viewer (reads only)")
+      ->required()
+      ->check(CLI::IsMember({"operator", "viewer"}));
+  auto* key_list = key->add_subcommand("list", "The tenant's live keys (never their secrets)");
+  key_list->fallthrough();
+  key_list->add_option("slug", key_slug, "Tenant slug")->required();
+  auto* key_revoke = key->add_subcommand(
+      "revoke", "Revoke a key now (refused for the tenant's last operator key)");
+  key_revoke->fallthrough();
+  key_revoke->add_option("slug", key_slug, "Tenant slug")->required();
+  key_revoke->add_option("key", key_which, "The key's name or id")->required();
   auto* integrations = app.add_subcommand("integrations", "A tenant's own webhook targets");
   integrations->require_subcommand(1);
   integrations->fallthrough();
@@ -147,6 +222,13 @@ int main(int argc, char** argv) {
       std::ifstream file(keys_file);
       if (!file) throw std::runtime_error(fmt::format("cannot open '{}'", keys_file));
       return register_devices_from(db, dev_slug, file);
+    }
+    if (key->parsed()) {
+      require_schema(db);
+      const std::string sub = key_create->parsed() ? "create"
+                              : key_list->parsed() ? "list"
+                                                   : "revoke";
+      return key_command(db, sub, key_slug, key_name, key_role, key_which);
     }
     if (create->parsed()) {
       require_schema(db);

@@ -16,6 +16,10 @@ constexpr bool is_device_key_char(char c) {
   return is_lower(c) || is_upper(c) || is_digit(c) || c == '_' || c == '-';
 }
 
+constexpr bool is_key_name_char(char c) {
+  return is_lower(c) || is_upper(c) || is_digit(c) || c == '_' || c == '.' || c == '@' || c == '-';
+}
+
 constexpr bool is_metric_char(char c) {
   return is_lower(c) || is_upper(c) || is_digit(c) || c == '_' || c == '.' || c == ':' || c == '-';
 }
@@ -45,6 +49,8 @@ constexpr Problems kDeviceKeyProblems{"is longer than 128 characters",
                                       "has a character outside [A-Za-z0-9_-]"};
 constexpr Problems kMetricProblems{"is longer than 128 characters",
                                    "has a character outside [A-Za-z0-9_.:-]"};
+constexpr Problems kKeyNameProblems{"is longer than 64 characters",
+                                    "has a character outside [A-Za-z0-9_.@-]"};
 
 }  // namespace
 
@@ -58,6 +64,10 @@ std::optional<std::string_view> device_key_problem(std::string_view s) {
 
 std::optional<std::string_view> metric_name_problem(std::string_view s) {
   return problem(s, kMaxMetricNameLength, is_metric_char, kMetricProblems);
+}
+
+std::optional<std::string_view> api_key_name_problem(std::string_view s) {
+  return problem(s, kMaxApiKeyNameLength, is_key_name_char, kKeyNameProblems);
 }
 
 }  // namespace ste::ident

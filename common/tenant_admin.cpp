@@ -4,8 +4,9 @@
 
 #include <stdexcept>
 
-#include "common/api_key.hpp"
+#include "common/api_keys.hpp"
 #include "common/identifiers.hpp"
+#include "common/pg_transaction.hpp"
 
 namespace ste::admin {
 
@@ -14,18 +15,22 @@ CreatedTenant create_tenant(PgConnection& db, const std::string& slug, const std
     throw std::invalid_argument(
         fmt::format("tenant slug must match [a-z0-9-]{{1,63}}, got '{}'", slug));
   }
-  const std::string key = generate_api_key();
+  PgTransaction tx(db);
+  std::int64_t id = 0;
   try {
-    auto r = db.exec(
-        "INSERT INTO tenants (slug, name, api_key_hash) VALUES ($1, $2, decode($3, 'hex')) "
-        "RETURNING id",
-        {slug, name.empty() ? slug : name, sha256_hex(key)});
-    return {r.int64(0, 0), slug, key};
+    id = db.exec("INSERT INTO tenants (slug, name) VALUES ($1, $2) RETURNING id",
+                 {slug, name.empty() ? slug : name})
+             .int64(0, 0);
   } catch (const PgError& e) {
     if (e.sqlstate() == "23505")
       throw std::runtime_error(fmt::format("tenant '{}' already exists", slug));
     throw;
   }
+  // The tenant's first key: `default`, operator (docs/ALERTING.md §2).
+  auto key = create_api_key(db, id, kFirstKeyName, KeyRole::operator_);
+  if (auto* e = std::get_if<KeyError>(&key)) throw std::runtime_error(e->message);
+  tx.commit();
+  return {id, slug, std::get<CreatedApiKey>(key).key};
 }
 
 void set_integrations(PgConnection& db, const std::string& slug, const IntegrationUpdate& u) {

@@ -1,16 +1,21 @@
 #pragma once
-/// Tenant creation: a random API key is generated, printed once, and only its SHA-256 is stored.
+/// Tenant creation: the tenant and its first API key (named `default`, role operator; see
+/// common/api_keys.hpp), generated at random, printed once; only its SHA-256 is stored.
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/pg_connection.hpp"
 
 namespace ste::admin {
 
+/// The name of the key a new tenant starts with (and that schema 006 gave every existing key).
+inline constexpr std::string_view kFirstKeyName = "default";
+
 struct CreatedTenant {
   std::int64_t id;
   std::string slug;
-  std::string api_key;
+  std::string api_key;  ///< the `default` key's secret
 };
 
 /// Throws std::invalid_argument for a bad slug and std::runtime_error if the slug exists.

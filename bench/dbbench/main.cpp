@@ -73,8 +73,8 @@ ON CONFLICT (tenant_id, device_id, metric, bucket) DO UPDATE
 std::pair<std::int64_t, std::vector<std::int64_t>> set_up(ste::PgConnection& db, int devices) {
   ste::ingest::PartitionKeeper(30).run(db, ste::SysClock::now());
   db.exec(
-      "INSERT INTO tenants (slug, name, api_key_hash) VALUES ('dbbench', 'dbbench', "
-      "sha256('dbbench-not-a-key')) ON CONFLICT (slug) DO NOTHING");
+      "INSERT INTO tenants (slug, name) VALUES ('dbbench', 'dbbench') ON CONFLICT (slug) DO "
+      "NOTHING");
   const std::int64_t tenant = db.exec("SELECT id FROM tenants WHERE slug = 'dbbench'").int64(0, 0);
   db.exec(
       "INSERT INTO devices (tenant_id, device_key) SELECT $1, 'dev-' || lpad(g::text, 4, '0') "

@@ -22,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "common/api_key.hpp"
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "common/nats_client.hpp"
@@ -110,11 +109,9 @@ Fixture set_up(ste::PgConnection& db, const Options& o) {
     db.exec("DELETE FROM readings WHERE tenant_id IN (SELECT id FROM tenants WHERE slug = $1)",
             {kTenant});
     db.exec("DELETE FROM tenants WHERE slug = $1", {kTenant});
-    // The key itself is thrown away: the bench never calls the API.
-    auto t = db.exec(
-        "INSERT INTO tenants (slug, name, api_key_hash) VALUES ($1, 'ste-evalbench', "
-        "decode($2, 'hex')) RETURNING id",
-        {kTenant, ste::sha256_hex(ste::generate_api_key())});
+    // No API key: the bench never calls the API.
+    auto t = db.exec("INSERT INTO tenants (slug, name) VALUES ($1, 'ste-evalbench') RETURNING id",
+                     {kTenant});
     Fixture f;
     f.tenant_id = t.int64(0, 0);
     const std::string tenant_id = std::to_string(f.tenant_id);

@@ -8,7 +8,8 @@ namespace ste::api {
 
 struct ApiError {
   int status = 400;
-  std::string code;  ///< e.g. malformed_json, invalid_field, unknown_field, not_found, unauthorized
+  /// e.g. malformed_json, invalid_field, unknown_field, not_found, unauthorized, forbidden
+  std::string code;
   std::string message;  ///< e.g. "window_minutes must be an integer 1..1440"
 };
 
@@ -22,6 +23,7 @@ inline ApiError not_found(std::string message) { return {404, "not_found", std::
 inline ApiError unauthorized(std::string message) {
   return {401, "unauthorized", std::move(message)};
 }
+inline ApiError forbidden(std::string message) { return {403, "forbidden", std::move(message)}; }
 
 std::string error_json(const ApiError& e);
 

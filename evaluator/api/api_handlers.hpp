@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/pg_pool.hpp"
 #include "evaluator/api/api_error.hpp"
@@ -18,6 +19,7 @@ namespace ste::api {
 struct Tenant {
   std::int64_t id = 0;
   std::string slug;
+  std::string key_id;                ///< the api_keys row's uuid
   std::string key_name = "default";  ///< recorded as acked_by, created_by, a timeline's actor
   bool read_only = false;            ///< a `viewer` key: reads everything, changes nothing (403)
 };
@@ -27,8 +29,11 @@ void send_error(httplib::Response& res, const ApiError& e);
 
 /// The request's API key (X-API-Key, or Authorization: Bearer <key>); empty when absent.
 std::string request_api_key(const httplib::Request& req);
-/// The tenant owning `key`, or nullopt.
+/// The tenant owning the live (not revoked) key `key` and that key's name and role, or nullopt.
 std::optional<Tenant> authenticate(PgConnection& db, const std::string& key);
+/// 403 `forbidden` naming the key when its role does not allow `method`: a viewer key may only
+/// GET and HEAD. nullopt when allowed. Pure.
+std::optional<ApiError> role_forbids(const Tenant& t, std::string_view method);
 
 /// A query parameter's value, nullopt when absent.
 std::optional<std::string> query_param(const httplib::Request& req, const char* name);
@@ -38,8 +43,9 @@ std::optional<ApiError> unknown_query_param(const httplib::Request& req,
 
 using TenantHandler =
     std::function<void(const httplib::Request&, httplib::Response&, const Tenant&, PgConnection&)>;
-/// Wraps a tenant endpoint: authentication (401), a pooled connection, and the error boundary
-/// (database unavailable -> 503, anything else -> 500, both in the API's error format).
+/// Wraps a tenant endpoint: authentication (401), the key's role (403, role_forbids), a pooled
+/// connection, and the error boundary (database unavailable -> 503, anything else -> 500, both
+/// in the API's error format).
 httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler);
 
 /// Registers the resource handlers (one function per resource file).
@@ -48,6 +54,7 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
                           const EpisodeEffects& effects);
 void register_device_routes(httplib::Server& s, PgPool& pool);
 void register_integration_routes(httplib::Server& s, PgPool& pool);
+void register_key_routes(httplib::Server& s, PgPool& pool);
 void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);
 
 }  // namespace ste::api

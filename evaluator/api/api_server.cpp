@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/api_key.hpp"
+#include "common/api_keys.hpp"
 #include "common/log.hpp"
 #include "evaluator/api/api_handlers.hpp"
 
@@ -12,21 +13,15 @@ namespace ste::api {
 
 const std::vector<Route>& api_routes() {
   static const std::vector<Route> kRoutes{
-      {"GET", "/api/alerts"},
-      {"GET", "/api/alerts/{id}"},
-      {"GET", "/api/rules"},
-      {"POST", "/api/rules"},
-      {"GET", "/api/rules/{id}"},
-      {"PUT", "/api/rules/{id}"},
-      {"DELETE", "/api/rules/{id}"},
-      {"GET", "/api/devices"},
-      {"POST", "/api/devices"},
-      {"GET", "/api/devices/{device}/readings"},
-      {"GET", "/api/integrations"},
-      {"PUT", "/api/integrations"},
-      {"POST", "/admin/tenants"},
-      {"GET", "/healthz"},
-      {"GET", "/readyz"},
+      {"GET", "/api/alerts"},        {"GET", "/api/alerts/{id}"},
+      {"GET", "/api/rules"},         {"POST", "/api/rules"},
+      {"GET", "/api/rules/{id}"},    {"PUT", "/api/rules/{id}"},
+      {"DELETE", "/api/rules/{id}"}, {"GET", "/api/devices"},
+      {"POST", "/api/devices"},      {"GET", "/api/devices/{device}/readings"},
+      {"GET", "/api/integrations"},  {"PUT", "/api/integrations"},
+      {"GET", "/api/keys"},          {"POST", "/api/keys"},
+      {"DELETE", "/api/keys/{id}"},  {"POST", "/admin/tenants"},
+      {"GET", "/healthz"},           {"GET", "/readyz"},
       {"GET", "/metrics"},
   };
   return kRoutes;
@@ -67,14 +62,21 @@ std::optional<ApiError> unknown_query_param(const httplib::Request& req,
 }
 
 std::optional<Tenant> authenticate(PgConnection& db, const std::string& key) {
-  if (key.empty() || key.size() > 256) return std::nullopt;
-  const std::string hash = sha256_hex(key);
-  auto r = db.exec(
-      "SELECT id, slug, encode(api_key_hash, 'hex') FROM tenants WHERE api_key_hash = decode($1, "
-      "'hex')",
-      {hash});
-  if (r.rows() != 1 || !constant_time_equal(r.text(0, 2), hash)) return std::nullopt;
-  return Tenant{r.int64(0, 0), std::string(r.text(0, 1))};
+  auto holder = admin::authenticate_api_key(db, key);
+  if (!holder) return std::nullopt;
+  Tenant t;
+  t.id = holder->tenant_id;
+  t.slug = std::move(holder->tenant_slug);
+  t.key_id = std::move(holder->key_id);
+  t.key_name = std::move(holder->key_name);
+  t.read_only = holder->role == admin::KeyRole::viewer;
+  return t;
+}
+
+std::optional<ApiError> role_forbids(const Tenant& t, std::string_view method) {
+  if (!t.read_only || method == "GET" || method == "HEAD") return std::nullopt;
+  return forbidden(
+      fmt::format("API key '{}' has role viewer: it can read but not change anything", t.key_name));
 }
 
 httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler) {
@@ -88,6 +90,8 @@ httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler) {
                    unauthorized("missing or invalid API key (X-API-Key or Authorization: Bearer)"));
         return;
       }
+      // Roles are enforced here, by method, so every endpoint (present and future) obeys them.
+      if (auto e = role_forbids(*tenant, req.method)) return send_error(res, *e);
       handler(req, res, *tenant, *db);
     } catch (const PgError& e) {
       log::warn("api request failed on the database", {{"path", req.path}, {"error", e.what()}});
@@ -188,6 +192,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
   register_rule_routes(server, pool_, limits_.max_rules_per_tenant, effects_);
   register_device_routes(server, pool_);
   register_integration_routes(server, pool_);
+  register_key_routes(server, pool_);
   register_tenant_routes(server, pool_, admin_key_);
 }
 

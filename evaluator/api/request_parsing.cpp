@@ -78,6 +78,11 @@ const std::array<FieldSpec, 1> kDevicesFields = {{
     {"devices", true, "devices must be an array of 1-10000 device keys"},
 }};
 
+const std::array<FieldSpec, 2> kKeyFields = {{
+    {"name", true, fmt::format("name must be {}", ident::kApiKeyNameRule)},
+    {"role", true, fmt::format("role must be {}", admin::kKeyRoleRule)},
+}};
+
 const std::array<FieldSpec, 2> kTenantFields = {{
     {"slug", true, fmt::format("slug must be {}", ident::kTenantSlugRule)},
     {"name", false, "name must be a string of 1-200 characters, none of them control characters"},
@@ -182,6 +187,23 @@ Parsed<TenantInput> parse_tenant_body(std::string_view body) {
   if (err) return std::move(*err);
   if (!has_name) t.name = t.slug;
   return t;
+}
+
+Parsed<KeyInput> parse_key_body(std::string_view body) {
+  KeyInput k;
+  auto err = read_object(body, kKeyFields, [&k](std::size_t i, od::value& v) {
+    std::string s;
+    const Got got = read_string(v, s);
+    if (i == 0) {
+      k.name = std::move(s);
+      return check(got, ident::is_api_key_name(k.name));
+    }
+    const auto role = admin::parse_key_role(s);
+    if (role) k.role = *role;
+    return check(got, role.has_value());
+  });
+  if (err) return std::move(*err);
+  return k;
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/api_keys.hpp"
 #include "common/clock.hpp"
 #include "evaluator/api/api_error.hpp"
 #include "evaluator/evaluation/rule.hpp"
@@ -57,6 +58,13 @@ struct TenantInput {
   std::string name;
 };
 Parsed<TenantInput> parse_tenant_body(std::string_view body);
+
+/// POST /api/keys: name (ident::kApiKeyNameRule, required) and role (operator|viewer, required).
+struct KeyInput {
+  std::string name;
+  admin::KeyRole role = admin::KeyRole::viewer;
+};
+Parsed<KeyInput> parse_key_body(std::string_view body);
 
 /// POST /api/devices: `{"devices": ["k1", ...]}`, 1..kMaxDevicesPerRequest device keys
 /// ([A-Za-z0-9_-]{1,128}); the 422 for a bad key names the first one and its index.

@@ -24,10 +24,8 @@ struct Db {
   Db() {
     apply_migrations(conn, STE_SCHEMA_DIR);
     PartitionKeeper(30).run(conn, SysClock::now());
-    tenant = conn.exec(
-                     "INSERT INTO tenants (slug, name, api_key_hash) VALUES ('t', 't', "
-                     "sha256('k')) RETURNING id")
-                 .int64(0, 0);
+    tenant =
+        conn.exec("INSERT INTO tenants (slug, name) VALUES ('t', 't') RETURNING id").int64(0, 0);
     device = conn.exec("INSERT INTO devices (tenant_id, device_key) VALUES ($1, 'd1') RETURNING id",
                        {std::to_string(tenant)})
                  .int64(0, 0);

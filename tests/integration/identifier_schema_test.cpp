@@ -22,9 +22,8 @@ struct Db {
   std::string tenant;
   Db() {
     apply_migrations(conn, STE_SCHEMA_DIR);
-    tenant = std::to_string(conn.exec("INSERT INTO tenants (slug, name, api_key_hash) VALUES "
-                                      "('t', 't', sha256('k')) RETURNING id")
-                                .int64(0, 0));
+    tenant = std::to_string(
+        conn.exec("INSERT INTO tenants (slug, name) VALUES ('t', 't') RETURNING id").int64(0, 0));
   }
 
   /// Whether inserting `text` into the column succeeds. The statement runs in a transaction
@@ -45,10 +44,13 @@ struct Db {
   }
 
   bool slug_accepted(const std::string& s) {
+    return accepts("INSERT INTO tenants (slug, name) VALUES ($1, 'n')", {s});
+  }
+  bool key_name_accepted(const std::string& s) {
     return accepts(
-        "INSERT INTO tenants (slug, name, api_key_hash) VALUES ($1, 'n', sha256(convert_to($1, "
-        "'UTF8')))",
-        {s});
+        "INSERT INTO api_keys (tenant_id, name, role, key_hash) VALUES ($1, $2, 'viewer', "
+        "sha256(convert_to($2, 'UTF8')))",
+        {tenant, s});
   }
   bool device_key_accepted(const std::string& s) {
     return accepts("INSERT INTO devices (tenant_id, device_key) VALUES ($1, $2)", {tenant, s});
@@ -69,6 +71,8 @@ const char* kind_name(IdentifierKind k) {
       return "device key";
     case IdentifierKind::metric_name:
       return "metric name";
+    case IdentifierKind::api_key_name:
+      return "API key name";
   }
   return "?";
 }
@@ -94,6 +98,9 @@ TEST_CASE("The schema's CHECKs accept exactly the identifiers common/identifiers
         break;
       case IdentifierKind::metric_name:
         CHECK(db.rule(c.text, "d") == c.valid);  // alert_rules.metric
+        break;
+      case IdentifierKind::api_key_name:
+        CHECK(db.key_name_accepted(c.text) == c.valid);  // api_keys.name
         break;
     }
     ++checked;
@@ -126,5 +133,6 @@ TEST_CASE("The schema and common/identifiers agree on every ASCII character and 
     CHECK(db.slug_accepted(inner) == ident::is_tenant_slug(inner));
     CHECK(db.device_key_accepted(inner) == ident::is_device_key(inner));
     CHECK(db.rule(inner, "d") == ident::is_metric_name(inner));
+    CHECK(db.key_name_accepted(inner) == ident::is_api_key_name(inner));
   }
 }

@@ -210,7 +210,7 @@ TEST_CASE("Injection strings in every text field and filter are data, never SQL"
       "'; DROP TABLE readings; --",
       "' OR '1'='1",
       "\"; DELETE FROM alert_rules; --",
-      "') UNION SELECT api_key_hash::text FROM tenants --",
+      "') UNION SELECT key_hash::text FROM api_keys --",
       "1; SELECT pg_sleep(30)",
       "$1",
       "%",
@@ -480,11 +480,13 @@ TEST_CASE("No configured secret appears in logs, metrics or API responses of a f
     CHECK(recorded.find(secret) == std::string::npos);
   }
   // API keys are stored only as their SHA-256.
-  const std::string tenants_rows =
-      query_scalar(p.db_url, "SELECT string_agg(t::text, ';') FROM tenants t");
-  CHECK(tenants_rows.find(p.api_key) == std::string::npos);
-  CHECK(tenants_rows.find(globex_key) == std::string::npos);
-  CHECK(query_count(p.db_url, fmt::format("SELECT count(*) FROM tenants WHERE api_key_hash = "
+  const std::string key_rows =
+      query_scalar(p.db_url,
+                   "SELECT string_agg(t::text || k::text, ';') FROM tenants t JOIN api_keys k ON "
+                   "k.tenant_id = t.id");
+  CHECK(key_rows.find(p.api_key) == std::string::npos);
+  CHECK(key_rows.find(globex_key) == std::string::npos);
+  CHECK(query_count(p.db_url, fmt::format("SELECT count(*) FROM api_keys WHERE key_hash = "
                                           "sha256(convert_to('{}', 'UTF8'))",
                                           globex_key)) == 1);
 }

@@ -10,7 +10,7 @@
 
 namespace ste::test {
 
-enum class IdentifierKind { tenant_slug, device_key, metric_name };
+enum class IdentifierKind { tenant_slug, device_key, metric_name, api_key_name };
 
 struct IdentifierCase {
   IdentifierKind kind;
@@ -26,6 +26,7 @@ inline std::vector<IdentifierCase> identifier_cases() {
   const std::string slug_max(ident::kMaxTenantSlugLength, 'a');
   const std::string key_max(ident::kMaxDeviceKeyLength, 'k');
   const std::string metric_max(ident::kMaxMetricNameLength, 'm');
+  const std::string key_name_max(ident::kMaxApiKeyNameLength, 'n');
   std::vector<IdentifierCase> cases = {
       // Tenant slugs: [a-z0-9-]{1,63}
       {K::tenant_slug, "a", true, "one character"},
@@ -87,6 +88,24 @@ inline std::vector<IdentifierCase> identifier_cases() {
       {K::metric_name, "temp\x7f", false, "DEL"},
       {K::metric_name, std::string("te\0mp", 5), false, "a NUL byte"},
       {K::metric_name, "temp\xc2\xb0", false, "a non-ASCII sign (degree)"},
+      // API key names: [A-Za-z0-9_.@-]{1,64}
+      {K::api_key_name, "a", true, "one character"},
+      {K::api_key_name, "alice@acme.example", true, "an e-mail address"},
+      {K::api_key_name, "ci-deploy_2.0", true, "every allowed class but @"},
+      {K::api_key_name, key_name_max, true, "the length limit"},
+      {K::api_key_name, key_name_max + "n", false, "the length limit + 1"},
+      {K::api_key_name, "", false, "empty"},
+      {K::api_key_name, "alice smith", false, "a space"},
+      {K::api_key_name, "alice\n", false, "a trailing newline"},
+      {K::api_key_name, "ali'ce", false, "a quote"},
+      {K::api_key_name, "alice:ops", false, "a colon"},
+      {K::api_key_name, "alice/ops", false, "a slash"},
+      {K::api_key_name, "alice+ops", false, "a plus"},
+      {K::api_key_name, std::string("ali\0ce", 6), false, "a NUL byte"},
+      {K::api_key_name,
+       "al\xc3\xaf"
+       "ce",
+       false, "a non-ASCII letter"},
   };
   return cases;
 }
@@ -99,6 +118,8 @@ inline bool identifier_valid(IdentifierKind kind, const std::string& text) {
       return ident::is_device_key(text);
     case IdentifierKind::metric_name:
       return ident::is_metric_name(text);
+    case IdentifierKind::api_key_name:
+      return ident::is_api_key_name(text);
   }
   return false;
 }

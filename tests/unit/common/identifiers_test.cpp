@@ -20,6 +20,8 @@ const char* kind_name(IdentifierKind k) {
       return "device key";
     case IdentifierKind::metric_name:
       return "metric name";
+    case IdentifierKind::api_key_name:
+      return "API key name";
   }
   return "?";
 }
@@ -39,6 +41,7 @@ TEST_CASE("Every character outside a rule's alphabet is refused, and every one i
   const std::string slug_chars = "abcdefghijklmnopqrstuvwxyz0123456789-";
   const std::string key_chars = slug_chars + "ABCDEFGHIJKLMNOPQRSTUVWXYZ_";
   const std::string metric_chars = key_chars + ".:";
+  const std::string key_name_chars = key_chars + ".@";
   for (int b = 0; b < 256; ++b) {
     const char c = static_cast<char>(b);
     const std::string s(1, c);
@@ -46,6 +49,7 @@ TEST_CASE("Every character outside a rule's alphabet is refused, and every one i
     CHECK(ident::is_tenant_slug(s) == (slug_chars.find(c) != std::string::npos));
     CHECK(ident::is_device_key(s) == (key_chars.find(c) != std::string::npos));
     CHECK(ident::is_metric_name(s) == (metric_chars.find(c) != std::string::npos));
+    CHECK(ident::is_api_key_name(s) == (key_name_chars.find(c) != std::string::npos));
     // Inside a longer identifier too, not only as the whole of it.
     CHECK(ident::is_metric_name("a" + s + "b") == (metric_chars.find(c) != std::string::npos));
   }
@@ -66,6 +70,11 @@ TEST_CASE("An invalid identifier comes with the reason in words", "[identifiers]
   CHECK(ident::metric_name_problem("") == "is empty");
   CHECK(ident::metric_name_problem(std::string(129, 'm')) == "is longer than 128 characters");
   CHECK(ident::metric_name_problem("temp c") == "has a character outside [A-Za-z0-9_.:-]");
+
+  CHECK_FALSE(ident::api_key_name_problem("alice@acme.example"));
+  CHECK(ident::api_key_name_problem("") == "is empty");
+  CHECK(ident::api_key_name_problem(std::string(65, 'n')) == "is longer than 64 characters");
+  CHECK(ident::api_key_name_problem("alice smith") == "has a character outside [A-Za-z0-9_.@-]");
 }
 
 TEST_CASE("Too long is reported before a forbidden character", "[identifiers]") {
@@ -85,4 +94,8 @@ TEST_CASE("The rules in words quote the same limits the validators apply", "[ide
         fmt::format("is longer than {} characters", ident::kMaxDeviceKeyLength));
   CHECK(*ident::metric_name_problem(std::string(ident::kMaxMetricNameLength + 1, 'a')) ==
         fmt::format("is longer than {} characters", ident::kMaxMetricNameLength));
+  CHECK(ident::kApiKeyNameRule ==
+        fmt::format("1-{} characters of [A-Za-z0-9_.@-]", ident::kMaxApiKeyNameLength));
+  CHECK(*ident::api_key_name_problem(std::string(ident::kMaxApiKeyNameLength + 1, 'a')) ==
+        fmt::format("is longer than {} characters", ident::kMaxApiKeyNameLength));
 }

@@ -517,6 +517,52 @@ TEST_CASE("a tenant body rejects unknown fields, duplicates and malformed JSON")
   check_malformed(ste::api::parse_tenant_body(R"(["slug"])"));
 }
 
+// ---- API keys --------------------------------------------------------------------------------
+
+TEST_CASE("a key body gives the name and the role") {
+  const auto k = ok(ste::api::parse_key_body(R"({"role":"viewer","name":"alice@acme.example"})"));
+  CHECK(k.name == "alice@acme.example");
+  CHECK(k.role == ste::admin::KeyRole::viewer);
+  CHECK(ok(ste::api::parse_key_body(R"({"name":"ci","role":"operator"})")).role ==
+        ste::admin::KeyRole::operator_);
+}
+
+TEST_CASE("a key name must be 1 to 64 characters of [A-Za-z0-9_.@-]") {
+  const std::string_view msg = "name must be 1-64 characters of [A-Za-z0-9_.@-]";
+  const auto body = [](const std::string& v) {
+    return object({{"name", v}, {"role", R"("viewer")"}});
+  };
+  ok(ste::api::parse_key_body(body(quoted(repeat("n", 64)))));
+  ok(ste::api::parse_key_body(body(quoted("a.b_c-d@e"))));
+  for (const std::string& bad : {quoted(""), quoted(repeat("n", 65)), quoted("a b"), quoted("a:b"),
+                                 quoted("a/b"), quoted("al\u00efce"), std::string(R"("a\u0000b")"),
+                                 std::string("null"), std::string("1")}) {
+    INFO(bad);
+    check_invalid(ste::api::parse_key_body(body(bad)), msg);
+  }
+}
+
+TEST_CASE("a key role must be operator or viewer, spelled exactly") {
+  const std::string_view msg = "role must be operator or viewer";
+  const auto body = [](const std::string& v) { return object({{"name", R"("k")"}, {"role", v}}); };
+  for (const std::string& bad :
+       {quoted("admin"), quoted("Operator"), quoted("VIEWER"), quoted("viewer "), quoted(""),
+        std::string("null"), std::string("true")}) {
+    INFO(bad);
+    check_invalid(ste::api::parse_key_body(body(bad)), msg);
+  }
+}
+
+TEST_CASE("a key body needs both fields and takes no other, a secret least of all") {
+  check_invalid(ste::api::parse_key_body(R"({"name":"k"})"), "role is required");
+  check_invalid(ste::api::parse_key_body(R"({"role":"viewer"})"), "name is required");
+  CHECK(error(ste::api::parse_key_body(R"({"name":"k","role":"viewer","key":"ste_x"})")).message ==
+        "unknown field 'key'");
+  check_invalid(ste::api::parse_key_body(R"({"name":"k","name":"j","role":"viewer"})"),
+                "duplicate field 'name'");
+  check_malformed(ste::api::parse_key_body(R"({"name":"k","role":"viewer")"));
+}
+
 // ---- query parameters ------------------------------------------------------------------------
 
 TEST_CASE("an absent limit takes the default") {
