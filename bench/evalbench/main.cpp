@@ -1,7 +1,10 @@
 // ste-evalbench (benchmark scenario 4): tuples evaluated per second by the product's set-based
 // SummaryEvaluator (threshold rules in memory, ONE deviation statistics query per summary) against
 // the original design's "one query per tuple". Both paths see the same summary, rules and history,
-// and must reach the same decisions; the result is one JSON line on stdout.
+// and must reach the same decisions; the result is one JSON line on stdout. Since alert episodes
+// (schema 005) the set-based path includes the lifecycle: one query per summary for the open
+// episodes of tuples that cross nothing, and a transaction per crossing; set_based_firing times
+// summaries in which --firing-percent of the threshold series keep an episode firing.
 //
 // It sets up its own tenant `evalbench` (replacing a previous run's): --tuples series (devices
 // eb-00000.. × metrics m0..m9), --history-minutes of readings_1m buckets before the current
@@ -49,6 +52,7 @@ struct Options {
   std::uint32_t rules = 1000;
   std::uint32_t repeat = 5;
   std::uint32_t history_minutes = 90;
+  std::uint32_t firing_percent = 5;
 };
 
 /// One (device, metric) of the bench tenant: series i is device i / 10, metric m(i % 10).
@@ -138,8 +142,11 @@ Fixture set_up(ste::PgConnection& db, const Options& o) {
   }
 }
 
-/// One tuple per series, values around 20, every timestamp inside the current minute.
-eval::Summary make_summary(const Fixture& f, std::mt19937_64& rng) {
+/// One tuple per series, values around 20, every timestamp inside the current minute. With
+/// `firing_every` > 0, every firing_every-th threshold series (even series: their rule is a
+/// threshold of 1000 when rules == tuples) peaks at 2000 with its newest reading: it crosses and
+/// keeps its episode firing.
+eval::Summary make_summary(const Fixture& f, std::mt19937_64& rng, std::uint32_t firing_every = 0) {
   std::uniform_real_distribution<double> jitter(-0.5, 0.5);
   const ste::TimePoint now = ste::SysClock::now();
   const ste::TimePoint minute = eval::minute_start(now);
@@ -163,6 +170,11 @@ eval::Summary make_summary(const Fixture& f, std::mt19937_64& rng) {
     t.max_ts = in_minute(1000ms);
     t.last_ts = now;
     t.count = 3;
+    const std::size_t i = s.tuples.size();
+    if (firing_every > 0 && i % 2 == 0 && (i / 2) % firing_every == 0) {
+      t.max = t.last = 2000;
+      t.max_ts = now;
+    }
     s.readings += t.count;
     s.tuples.push_back(std::move(t));
   }
@@ -352,6 +364,33 @@ int run(const Options& o) {
                                   {"set_based_cached_ms", c.seconds * 1000.0},
                                   {"per_tuple_ms", b.seconds * 1000.0}});
   }
+  // The lifecycle's steady state: firing_percent of the threshold series cross in every summary,
+  // so their episodes stay firing and each is updated under its fingerprint lock (one
+  // transaction each); the rest go through the one open-episode query. The first summary opens
+  // the episodes (untimed).
+  std::vector<double> firing_rates;
+  std::int64_t firing = 0;
+  if (o.firing_percent > 0) {
+    const std::uint32_t every = std::max(1u, 100u / o.firing_percent);
+    evaluator.set_window_cache_enabled(true);
+    evaluator.evaluate(make_summary(fixture, rng, every), db);
+    firing = db.exec("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND status = 'firing'",
+                     {std::to_string(fixture.tenant_id)})
+                 .int64(0, 0);
+    std::int64_t expected = 0;
+    for (std::size_t i = 0; i < fixture.series.size(); i += 2) expected += (i / 2) % every == 0;
+    if (o.rules < o.tuples || firing != expected) {
+      ste::log::error("the lifecycle run did not open the expected episodes",
+                      {{"expected", expected}, {"firing", firing}});
+      return 1;
+    }
+    for (std::uint32_t rep = 1; rep <= o.repeat; ++rep) {
+      const eval::Summary s = make_summary(fixture, rng, every);
+      const auto t0 = SteadyClock::now();
+      evaluator.evaluate(s, db);
+      firing_rates.push_back(static_cast<double>(s.tuples.size()) / seconds_since(t0));
+    }
+  }
   cache.stop();
 
   ste::JsonWriter w;
@@ -362,6 +401,10 @@ int run(const Options& o) {
   write_path(w, "set_based", set_rates);
   write_path(w, "set_based_cached", cached_rates);
   write_path(w, "per_tuple", per_rates);
+  if (!firing_rates.empty()) {
+    write_path(w, "set_based_firing", firing_rates);
+    w.field("firing_episodes", firing);
+  }
   w.field("ratio", std::round(median(set_rates) / median(per_rates) * 100.0) / 100.0);
   w.field("ratio_cached", std::round(median(cached_rates) / median(per_rates) * 100.0) / 100.0)
       .end_object();
@@ -389,6 +432,11 @@ int main(int argc, char** argv) {
   app.add_option("--history-minutes", o.history_minutes,
                  "readings_1m buckets per series before the current minute")
       ->check(CLI::Range(1u, 1440u))
+      ->capture_default_str();
+  app.add_option("--firing-percent", o.firing_percent,
+                 "percent of the threshold series whose episodes stay firing in the lifecycle "
+                 "measurement (0 = skip it)")
+      ->check(CLI::Range(0u, 100u))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

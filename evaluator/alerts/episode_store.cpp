@@ -260,9 +260,19 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
     }
   }
   // A firing episode that stays open keeps or moves its clear period; written only on change.
-  const std::optional<TimePoint> stored_clear =
-      state.open && step.events.empty() ? state.open->clear_since : std::nullopt;
-  if (open_id && step.open && step.open->clear_since != stored_clear) {
+  // (Compared field by field: GCC 12 at -O2 warns falsely on optional<time_point> !=.)
+  bool clear_changed = false;
+  if (open_id && step.open) {
+    const auto& now_clear = step.open->clear_since;
+    if (state.open && step.events.empty()) {
+      const auto& was = state.open->clear_since;
+      clear_changed =
+          now_clear.has_value() != was.has_value() || (now_clear.has_value() && *now_clear != *was);
+    } else {
+      clear_changed = now_clear.has_value();
+    }
+  }
+  if (clear_changed) {
     db.exec("UPDATE alerts SET clear_since = $3::timestamptz WHERE tenant_id = $1 AND id = $2",
             {tenant, *open_id, opt_time_param(step.open->clear_since)});
   }

@@ -80,11 +80,13 @@ std::vector<PgParam> rule_params(const RuleInput& in) {
 /// edit: metric, device_key, condition, threshold, clear_threshold, window_minutes, enabled.
 std::optional<std::string> closing_reason(const PgResult& old, const RuleInput& in) {
   if (old.boolean(0, 6) && !in.enabled) return "rule_disabled";
-  const std::optional<double> old_clear =
-      old.is_null(0, 4) ? std::nullopt : std::optional<double>(old.float8(0, 4));
+  // Compared by parts: GCC 12 at -O2 warns falsely on optional<double> != optional<double>.
+  const bool clear_changed = old.is_null(0, 4)
+                                 ? in.clear_threshold.has_value()
+                                 : !in.clear_threshold || *in.clear_threshold != old.float8(0, 4);
   const bool changed = old.text(0, 0) != in.metric || old.opt_text(0, 1) != in.device ||
                        old.text(0, 2) != eval::condition_name(in.condition) ||
-                       old.float8(0, 3) != in.threshold || old_clear != in.clear_threshold ||
+                       old.float8(0, 3) != in.threshold || clear_changed ||
                        old.int64(0, 5) != in.window_minutes;
   if (changed) return "rule_changed";
   return std::nullopt;
