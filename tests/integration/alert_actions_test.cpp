@@ -207,8 +207,9 @@ TEST_CASE("If-Match: a stale version answers 409, the current one applies", "[al
   CHECK(str(Json(resolved->body)["status"]) == "resolved");
 }
 
-TEST_CASE("Comments join the timeline; a manual resolve closes the episode once and notifies it",
-          "[alert_actions]") {
+TEST_CASE(
+    "Comments join the timeline, and a manual resolve closes the episode once and notifies it",
+    "[alert_actions]") {
   WebhookReceiver receiver;
   FiringAlert f(receiver);
   Api api(f.p.evaluators["a"].port);

@@ -9,7 +9,7 @@ using ste::eval::AlertAction;
 using ste::eval::EpisodeStatus;
 namespace eval = ste::eval;
 
-TEST_CASE("Only a firing episode can be acknowledged; acking it again changes nothing",
+TEST_CASE("Only a firing episode can be acknowledged, and acking it again changes nothing",
           "[episode_actions]") {
   CHECK(eval::decide_action(AlertAction::ack, EpisodeStatus::firing, false) ==
         ActionVerdict::apply);
@@ -21,7 +21,7 @@ TEST_CASE("Only a firing episode can be acknowledged; acking it again changes no
   }
 }
 
-TEST_CASE("Only a firing, acknowledged episode is un-acknowledged; an unacked one is unchanged",
+TEST_CASE("Only a firing, acknowledged episode is un-acknowledged, and an unacked one is unchanged",
           "[episode_actions]") {
   CHECK(eval::decide_action(AlertAction::unack, EpisodeStatus::firing, true) ==
         ActionVerdict::apply);
@@ -34,7 +34,7 @@ TEST_CASE("Only a firing, acknowledged episode is un-acknowledged; an unacked on
         ActionVerdict::refused);
 }
 
-TEST_CASE("Comments are taken in every state; manual resolve only of an open episode",
+TEST_CASE("Comments are taken in every state, manual resolve only of an open episode",
           "[episode_actions]") {
   for (auto s : {EpisodeStatus::pending, EpisodeStatus::firing, EpisodeStatus::resolved,
                  EpisodeStatus::cancelled}) {
