@@ -1,10 +1,14 @@
-// /api/alerts: newest first with filters and keyset cursors; /api/alerts/{id} with deliveries.
+// Reading alerts: /api/alerts (filters, newest-first or severity order, keyset cursors),
+// /api/alerts/summary, /api/alerts/{id} with deliveries, /api/alerts/{id}/events (the timeline).
+// The writes (ack, comments, resolve) are in alert_actions_api.cpp.
 #include <fmt/format.h>
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert.hpp"
 #include "evaluator/alerts/alert_row.hpp"
+#include "evaluator/alerts/alert_timeline.hpp"
+#include "evaluator/api/alert_parsing.hpp"
 #include "evaluator/api/api_handlers.hpp"
 #include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
@@ -14,14 +18,36 @@ namespace ste::api {
 namespace {
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
+/// A device that has not reported for longer is offline in the summary (docs/ALERTING.md §4's
+/// default of device_offline_minutes, which tenants cannot set yet).
+constexpr int kOfflineMinutes = 10;
+
+// sort=severity: critical, warning, info; then unacknowledged first; then oldest first. The
+// rank of a severity the evaluator does not write (only a hand-made row) is warning's, as
+// alert_from_row() reads it.
+constexpr const char* kSeverityRank =
+    "(CASE a.severity WHEN 'critical' THEN 0 WHEN 'info' THEN 2 ELSE 1 END)";
 
 using eval::alert_from_row;
 using eval::kAlertColumns;
 
+/// Reads a query parameter with `parse` into `out`; false (after answering 422) when invalid.
+template <class T, class Parse>
+bool read_param(const httplib::Request& req, httplib::Response& res, const char* name, Parse parse,
+                T& out) {
+  auto parsed = parse(query_param(req, name));
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    send_error(res, *e);
+    return false;
+  }
+  out = std::move(std::get<T>(parsed));
+  return true;
+}
+
 void list_alerts(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                  PgConnection& db) {
-  if (auto e = unknown_query_param(
-          req, {"device", "metric", "rule_id", "since", "until", "limit", "cursor"}))
+  if (auto e = unknown_query_param(req, {"device", "metric", "rule_id", "since", "until", "limit",
+                                         "cursor", "status", "acked", "severity", "sort"}))
     return send_error(res, *e);
   auto limit = parse_limit(query_param(req, "limit"), kDefaultLimit, kMaxLimit);
   if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
@@ -29,11 +55,25 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   if (auto* e = std::get_if<ApiError>(&since)) return send_error(res, *e);
   auto until = parse_time_param(query_param(req, "until"), "until");
   if (auto* e = std::get_if<ApiError>(&until)) return send_error(res, *e);
+  AlertListFilter f;
+  if (!read_param(req, res, "status", parse_status_filter, f.statuses) ||
+      !read_param(req, res, "acked", parse_acked_filter, f.acked) ||
+      !read_param(req, res, "severity", parse_severity_filter, f.severities) ||
+      !read_param(req, res, "sort", parse_alert_sort, f.sort)) {
+    return;
+  }
   std::optional<AlertCursor> cursor;
+  std::optional<SeverityCursor> severity_cursor;
   if (auto c = query_param(req, "cursor")) {
-    auto decoded = decode_cursor(*c);
-    if (auto* e = std::get_if<ApiError>(&decoded)) return send_error(res, *e);
-    cursor = std::get<AlertCursor>(decoded);
+    if (f.sort == AlertSort::created) {
+      auto decoded = decode_cursor(*c);
+      if (auto* e = std::get_if<ApiError>(&decoded)) return send_error(res, *e);
+      cursor = std::get<AlertCursor>(decoded);
+    } else {
+      auto decoded = decode_severity_cursor(*c);
+      if (auto* e = std::get_if<ApiError>(&decoded)) return send_error(res, *e);
+      severity_cursor = std::get<SeverityCursor>(decoded);
+    }
   }
   const auto rule_id = query_param(req, "rule_id");
   if (rule_id && !is_uuid(*rule_id))
@@ -52,31 +92,65 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
     add("a.created_at >= ", format_rfc3339_us(*s));
   if (auto u = std::get<std::optional<TimePoint>>(until))
     add("a.created_at < ", format_rfc3339_us(*u));
+  if (!f.statuses.empty()) {
+    PgArrayBuilder statuses;
+    for (auto s : f.statuses) statuses.add(eval::episode_status_name(s));
+    params.push_back(statuses.finish());
+    where += fmt::format(" AND a.status = ANY(${}::text[])", params.size());
+  }
+  if (f.acked) where += *f.acked ? " AND a.acked_at IS NOT NULL" : " AND a.acked_at IS NULL";
+  if (!f.severities.empty()) {
+    PgArrayBuilder severities;
+    for (auto s : f.severities) severities.add(eval::severity_name(s));
+    params.push_back(severities.finish());
+    where += fmt::format(" AND a.severity = ANY(${}::text[])", params.size());
+  }
+  std::string order = "a.created_at DESC, a.id DESC";
   if (cursor) {
     params.push_back(format_rfc3339_us(cursor->created_at));
     params.push_back(cursor->id);
     where += fmt::format(" AND (a.created_at, a.id) < (${}::timestamptz, ${}::uuid)",
                          params.size() - 1, params.size());
   }
+  if (f.sort == AlertSort::severity) {
+    order = fmt::format("{}, (a.acked_at IS NOT NULL), a.created_at, a.id", kSeverityRank);
+    if (severity_cursor) {
+      params.push_back(std::to_string(severity_cursor->rank));
+      params.push_back(severity_cursor->acked ? "true" : "false");
+      params.push_back(format_rfc3339_us(severity_cursor->at.created_at));
+      params.push_back(severity_cursor->at.id);
+      const std::size_t n = params.size();
+      where += fmt::format(
+          " AND ({}, (a.acked_at IS NOT NULL), a.created_at, a.id) > "
+          "(${}::int, ${}::boolean, ${}::timestamptz, ${}::uuid)",
+          kSeverityRank, n - 3, n - 2, n - 1, n);
+    }
+  }
   const int n = std::get<int>(limit);
   params.push_back(std::to_string(n + 1));  // one extra row tells whether another page exists
-  auto r =
-      db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id WHERE {} "
-                          "ORDER BY a.created_at DESC, a.id DESC LIMIT ${}",
-                          kAlertColumns, where, params.size()),
-              params);
+  auto r = db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id "
+                               "WHERE {} ORDER BY {} LIMIT ${}",
+                               kAlertColumns, where, order, params.size()),
+                   params);
   JsonWriter w;
   w.begin_object().key("alerts").begin_array();
   const int shown = std::min(r.rows(), n);
+  std::optional<eval::Alert> last;
   for (int i = 0; i < shown; ++i) {
+    last = alert_from_row(r, i);
     w.begin_object();
-    eval::write_alert_fields(w, alert_from_row(r, i));
+    eval::write_alert_fields(w, *last);
     w.end_object();
   }
   w.end_array().key("next_cursor");
   if (r.rows() > n) {
-    w.value(
-        encode_cursor({from_epoch_us(r.int64(shown - 1, 1)), std::string(r.text(shown - 1, 0))}));
+    const AlertCursor at{last->created_at, last->id};
+    if (f.sort == AlertSort::created) {
+      w.value(encode_cursor(at));
+    } else {
+      w.value(
+          encode_severity_cursor({severity_rank(last->severity), last->acked_at.has_value(), at}));
+    }
   } else {
     w.null();
   }
@@ -84,15 +158,71 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   send_json(res, 200, w.take());
 }
 
+void alert_summary(const httplib::Request& req, httplib::Response& res, const Tenant& t,
+                   PgConnection& db) {
+  if (auto e = unknown_query_param(req, {})) return send_error(res, *e);
+  const std::string tenant = std::to_string(t.id);
+  auto open = db.exec(
+      "SELECT severity, count(*) FILTER (WHERE acked_at IS NOT NULL), "
+      "count(*) FILTER (WHERE acked_at IS NULL) FROM alerts "
+      "WHERE tenant_id = $1 AND status IN ('pending', 'firing') GROUP BY severity",
+      {tenant});
+  // last_seen_at is the ingester's clock, refreshed at most once a minute per device
+  // (ingester/batch_writer.cpp): "online" means heard from within 10 to 11 minutes.
+  auto devices = db.exec(
+      "SELECT count(*) FILTER (WHERE last_seen_at >= now() - make_interval(mins => $2)), "
+      "count(*) FILTER (WHERE last_seen_at < now() - make_interval(mins => $2)), "
+      "count(*) FILTER (WHERE last_seen_at IS NULL) FROM devices WHERE tenant_id = $1",
+      {tenant, std::to_string(kOfflineMinutes)});
+  JsonWriter w;
+  w.begin_object().key("open").begin_object();
+  for (auto s : {eval::Severity::critical, eval::Severity::warning, eval::Severity::info}) {
+    std::int64_t acked = 0, unacked = 0;
+    for (int i = 0; i < open.rows(); ++i) {
+      if (open.text(i, 0) == eval::severity_name(s)) {
+        acked = open.int64(i, 1);
+        unacked = open.int64(i, 2);
+      }
+    }
+    w.key(eval::severity_name(s)).begin_object();
+    w.field("acked", acked).field("unacked", unacked);
+    w.end_object();
+  }
+  w.end_object().key("devices").begin_object();
+  w.field("online", devices.int64(0, 0));
+  w.field("offline", devices.int64(0, 1));
+  w.field("never_seen", devices.int64(0, 2));
+  w.end_object().end_object();
+  send_json(res, 200, w.take());
+}
+
 void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                PgConnection& db) {
   const std::string id = req.matches[1];
   if (!is_uuid(id)) return send_error(res, not_found("no alert with id '" + id + "'"));
-  auto r = db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id "
-                               "WHERE a.tenant_id = $1 AND a.id = $2",
-                               kAlertColumns),
-                   {std::to_string(t.id), id});
-  if (r.rows() == 0) return send_error(res, not_found("no alert with id '" + id + "'"));
+  auto alert = eval::load_alert(db, t.id, id);
+  if (!alert) return send_error(res, not_found("no alert with id '" + id + "'"));
+  send_alert(res, 200, db, t.id, *alert);
+}
+
+void alert_events(const httplib::Request& req, httplib::Response& res, const Tenant& t,
+                  PgConnection& db) {
+  const std::string id = req.matches[1];
+  if (!is_uuid(id)) return send_error(res, not_found("no alert with id '" + id + "'"));
+  if (auto e = unknown_query_param(req, {})) return send_error(res, *e);
+  auto exists =
+      db.exec("SELECT 1 FROM alerts WHERE tenant_id = $1 AND id = $2", {std::to_string(t.id), id});
+  if (exists.rows() == 0) return send_error(res, not_found("no alert with id '" + id + "'"));
+  JsonWriter w;
+  w.begin_object().key("events").begin_array();
+  for (const auto& e : eval::load_timeline(db, t.id, id)) eval::write_timeline_entry(w, e);
+  w.end_array().end_object();
+  send_json(res, 200, w.take());
+}
+}  // namespace
+
+void send_alert(httplib::Response& res, int status, PgConnection& db, std::int64_t tenant_id,
+                const eval::Alert& alert) {
   auto d = db.exec(
       "SELECT d.id, d.target, d.status, d.attempts, d.last_error, "
       "  to_char(d.delivered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
@@ -104,10 +234,10 @@ void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant
       "'[]'), d.event, d.transition_seq "
       "FROM deliveries d WHERE d.tenant_id = $1 AND d.alert_id = $2 "
       "ORDER BY d.transition_seq, d.target",
-      {std::to_string(t.id), id});
+      {std::to_string(tenant_id), alert.id});
   JsonWriter w;
   w.begin_object();
-  eval::write_alert_fields(w, alert_from_row(r, 0));
+  eval::write_alert_fields(w, alert);
   w.key("deliveries").begin_array();
   for (int i = 0; i < d.rows(); ++i) {
     w.begin_object();
@@ -122,12 +252,15 @@ void get_alert(const httplib::Request& req, httplib::Response& res, const Tenant
     w.end_object();
   }
   w.end_array().end_object();
-  send_json(res, 200, w.take());
+  res.set_header("ETag", alert_etag(alert.version));
+  send_json(res, status, w.take());
 }
-}  // namespace
 
 void register_alert_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects&) {
   s.Get("/api/alerts", tenant_endpoint(pool, list_alerts));
+  // Before /api/alerts/{id}, whose pattern "summary" would match too.
+  s.Get("/api/alerts/summary", tenant_endpoint(pool, alert_summary));
+  s.Get(R"(/api/alerts/([^/]+)/events)", tenant_endpoint(pool, alert_events));
   s.Get(R"(/api/alerts/([^/]+))", tenant_endpoint(pool, get_alert));
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/pg_pool.hpp"
+#include "evaluator/alerts/alert.hpp"
 #include "evaluator/api/api_error.hpp"
 #include "evaluator/api/episode_effects.hpp"
 #include "evaluator/api/request_parsing.hpp"
@@ -41,6 +42,11 @@ std::optional<std::string> query_param(const httplib::Request& req, const char* 
 std::optional<ApiError> unknown_query_param(const httplib::Request& req,
                                             std::initializer_list<std::string_view> known);
 
+/// The alert object with its deliveries and `ETag: "<version>"`: the answer of GET
+/// /api/alerts/{id}, and of the actions that change an alert (ack, un-ack, resolve).
+void send_alert(httplib::Response& res, int status, PgConnection& db, std::int64_t tenant_id,
+                const eval::Alert& alert);
+
 using TenantHandler =
     std::function<void(const httplib::Request&, httplib::Response&, const Tenant&, PgConnection&)>;
 /// Wraps a tenant endpoint: authentication (401), the key's role (403, role_forbids), a pooled
@@ -50,6 +56,7 @@ httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler);
 
 /// Registers the resource handlers (one function per resource file).
 void register_alert_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects& effects);
+void register_alert_action_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects& effects);
 void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant,
                           const EpisodeEffects& effects);
 void register_device_routes(httplib::Server& s, PgPool& pool);

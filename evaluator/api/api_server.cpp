@@ -13,15 +13,30 @@ namespace ste::api {
 
 const std::vector<Route>& api_routes() {
   static const std::vector<Route> kRoutes{
-      {"GET", "/api/alerts"},        {"GET", "/api/alerts/{id}"},
-      {"GET", "/api/rules"},         {"POST", "/api/rules"},
-      {"GET", "/api/rules/{id}"},    {"PUT", "/api/rules/{id}"},
-      {"DELETE", "/api/rules/{id}"}, {"GET", "/api/devices"},
-      {"POST", "/api/devices"},      {"GET", "/api/devices/{device}/readings"},
-      {"GET", "/api/integrations"},  {"PUT", "/api/integrations"},
-      {"GET", "/api/keys"},          {"POST", "/api/keys"},
-      {"DELETE", "/api/keys/{id}"},  {"POST", "/admin/tenants"},
-      {"GET", "/healthz"},           {"GET", "/readyz"},
+      {"GET", "/api/alerts"},
+      {"GET", "/api/alerts/summary"},
+      {"GET", "/api/alerts/{id}"},
+      {"GET", "/api/alerts/{id}/events"},
+      {"POST", "/api/alerts/{id}/ack"},
+      {"DELETE", "/api/alerts/{id}/ack"},
+      {"POST", "/api/alerts/{id}/comments"},
+      {"POST", "/api/alerts/{id}/resolve"},
+      {"GET", "/api/rules"},
+      {"POST", "/api/rules"},
+      {"GET", "/api/rules/{id}"},
+      {"PUT", "/api/rules/{id}"},
+      {"DELETE", "/api/rules/{id}"},
+      {"GET", "/api/devices"},
+      {"POST", "/api/devices"},
+      {"GET", "/api/devices/{device}/readings"},
+      {"GET", "/api/integrations"},
+      {"PUT", "/api/integrations"},
+      {"GET", "/api/keys"},
+      {"POST", "/api/keys"},
+      {"DELETE", "/api/keys/{id}"},
+      {"POST", "/admin/tenants"},
+      {"GET", "/healthz"},
+      {"GET", "/readyz"},
       {"GET", "/metrics"},
   };
   return kRoutes;
@@ -189,6 +204,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
     }
   });
   register_alert_routes(server, pool_, effects_);
+  register_alert_action_routes(server, pool_, effects_);
   register_rule_routes(server, pool_, limits_.max_rules_per_tenant, effects_);
   register_device_routes(server, pool_);
   register_integration_routes(server, pool_);

@@ -84,8 +84,9 @@ Parsed<std::optional<TimePoint>> parse_time_param(const std::optional<std::strin
   return std::optional<TimePoint>{*t};
 }
 
-std::string encode_cursor(const AlertCursor& c) {
-  const std::string plain = fmt::format("{}.{}", to_epoch_us(c.created_at), c.id);
+namespace {
+
+std::string base64url_encode(std::string_view plain) {
   std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(plain.data()),
@@ -99,27 +100,59 @@ std::string encode_cursor(const AlertCursor& c) {
   return out;
 }
 
-Parsed<AlertCursor> decode_cursor(std::string_view cursor) {
-  const auto plain = base64url_decode(cursor);
-  if (!plain) return invalid_cursor();
-  const std::size_t dot = plain->find('.');
-  if (dot == std::string::npos) return invalid_cursor();
-  const std::string_view micros = std::string_view(*plain).substr(0, dot);
-  const std::string_view id = std::string_view(*plain).substr(dot + 1);
+std::string plain_cursor(const AlertCursor& c) {
+  return fmt::format("{}.{}", to_epoch_us(c.created_at), c.id);
+}
+
+/// "<epoch us>.<uuid>" as plain_cursor() writes it (the caller checks the round trip).
+std::optional<AlertCursor> parse_plain_cursor(std::string_view plain) {
+  const std::size_t dot = plain.find('.');
+  if (dot == std::string::npos) return std::nullopt;
+  const std::string_view micros = plain.substr(0, dot);
+  const std::string_view id = plain.substr(dot + 1);
   std::int64_t us = 0;
   const auto [end, ec] = std::from_chars(micros.data(), micros.data() + micros.size(), us);
   if (ec != std::errc{} || end != micros.data() + micros.size() || !is_uuid(id)) {
-    return invalid_cursor();
+    return std::nullopt;
   }
   // TimePoint counts nanoseconds: refuse microsecond counts it cannot hold (about ±292 years).
   constexpr std::int64_t kMaxUs = std::numeric_limits<TimePoint::rep>::max() / 1000;
-  if (us > kMaxUs || us < -kMaxUs) return invalid_cursor();
+  if (us > kMaxUs || us < -kMaxUs) return std::nullopt;
   AlertCursor c;
   c.created_at =
       TimePoint{std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds{us})};
   c.id = std::string(id);
+  return c;
+}
+
+}  // namespace
+
+std::string encode_cursor(const AlertCursor& c) { return base64url_encode(plain_cursor(c)); }
+
+Parsed<AlertCursor> decode_cursor(std::string_view cursor) {
+  const auto plain = base64url_decode(cursor);
+  if (!plain) return invalid_cursor();
+  auto c = parse_plain_cursor(*plain);
   // Only what encode_cursor produces: no leading zeros, "+", "-0" or non-zero trailing bits.
-  if (encode_cursor(c) != cursor) return invalid_cursor();
+  if (!c || encode_cursor(*c) != cursor) return invalid_cursor();
+  return std::move(*c);
+}
+
+// "s<rank><acked>.<epoch us>.<uuid>": the leading "s" cannot start a created-order cursor.
+std::string encode_severity_cursor(const SeverityCursor& c) {
+  return base64url_encode(fmt::format("s{}{}.{}", c.rank, c.acked ? 1 : 0, plain_cursor(c.at)));
+}
+
+Parsed<SeverityCursor> decode_severity_cursor(std::string_view cursor) {
+  const auto plain = base64url_decode(cursor);
+  if (!plain || plain->size() < 4 || (*plain)[0] != 's' || (*plain)[1] < '0' || (*plain)[1] > '2' ||
+      ((*plain)[2] != '0' && (*plain)[2] != '1') || (*plain)[3] != '.') {
+    return invalid_cursor();
+  }
+  auto at = parse_plain_cursor(std::string_view(*plain).substr(4));
+  if (!at) return invalid_cursor();
+  SeverityCursor c{(*plain)[1] - '0', (*plain)[2] == '1', std::move(*at)};
+  if (encode_severity_cursor(c) != cursor) return invalid_cursor();
   return c;
 }
 

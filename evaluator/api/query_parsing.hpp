@@ -30,4 +30,16 @@ std::string encode_cursor(const AlertCursor& c);
 /// 422 "cursor is invalid" for anything encode_cursor did not produce.
 Parsed<AlertCursor> decode_cursor(std::string_view cursor);
 
+/// Opaque keyset cursor for sort=severity alert pages: the last item's place in that order
+/// (severity rank, acknowledged or not, created_at, id). Its text differs from an AlertCursor's,
+/// so a cursor of one order is refused by the other.
+struct SeverityCursor {
+  int rank = 0;  ///< 0 critical, 1 warning, 2 info
+  bool acked = false;
+  AlertCursor at;
+};
+std::string encode_severity_cursor(const SeverityCursor& c);
+/// 422 "cursor is invalid" for anything encode_severity_cursor did not produce.
+Parsed<SeverityCursor> decode_severity_cursor(std::string_view cursor);
+
 }  // namespace ste::api
