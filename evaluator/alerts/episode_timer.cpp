@@ -6,6 +6,9 @@
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert_row.hpp"
 #include "evaluator/alerts/episode_events.hpp"
+#include "evaluator/alerts/episode_store.hpp"
+#include "evaluator/evaluation/deviation_stats.hpp"
+#include "evaluator/evaluation/summary_evaluator.hpp"
 
 namespace ste::eval {
 
@@ -35,7 +38,85 @@ WHERE tenant_id = $1 AND id = $2 AND status = 'firing' AND notified AND acked_at
 RETURNING id
 )SQL";
 
+// Open episodes whose series has stored readings newer than their fingerprint's seen_until,
+// while that is older than the grace period: the readings (newest 10,000) with the rule.
+constexpr const char* kCatchUpSql = R"SQL(
+SELECT a.tenant_id, a.rule_id, a.device_id, a.device_key, a.metric, t.slug,
+       r.condition, r.threshold, r.clear_threshold, r.window_minutes, r.cooldown_minutes,
+       r.severity, r.for_minutes, r.clear_for_minutes,
+       (extract(epoch FROM r.updated_at) * 1000000)::bigint,
+       x.value, (extract(epoch FROM x.time) * 1000000)::bigint
+FROM alerts a
+JOIN tenants t ON t.id = a.tenant_id
+JOIN alert_rules r ON r.tenant_id = a.tenant_id AND r.id = a.rule_id AND r.enabled
+JOIN alert_fingerprints f
+  ON f.tenant_id = a.tenant_id AND f.rule_id = a.rule_id AND f.device_id = a.device_id
+CROSS JOIN LATERAL (
+  SELECT value, time FROM readings
+  WHERE tenant_id = a.tenant_id AND device_id = a.device_id AND metric = a.metric
+    AND time > f.seen_until
+  ORDER BY time DESC LIMIT 10000
+) x
+WHERE a.status IN ('pending', 'firing')
+  AND f.seen_until < now() - $1 * interval '1 second'
+ORDER BY a.tenant_id, a.rule_id, a.device_id, x.time
+)SQL";
+
 }  // namespace
+
+CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
+                               std::chrono::seconds catch_up_after) {
+  CatchUp out;
+  auto r = db.exec(kCatchUpSql, {std::to_string(catch_up_after.count())});
+  int i = 0;
+  while (i < r.rows()) {
+    // One group of rows per episode, oldest reading first: folded into one tuple.
+    Rule rule;
+    rule.id = std::string(r.text(i, 1));
+    rule.tenant_id = r.int64(i, 0);
+    rule.metric = std::string(r.text(i, 4));
+    rule.condition = parse_condition(r.text(i, 6)).value_or(Condition::above_threshold);
+    rule.threshold = r.float8(i, 7);
+    if (!r.is_null(i, 8)) rule.clear_threshold = r.float8(i, 8);
+    rule.window_minutes = static_cast<int>(r.int64(i, 9));
+    rule.cooldown_minutes = static_cast<int>(r.int64(i, 10));
+    rule.severity = parse_severity(r.text(i, 11)).value_or(Severity::warning);
+    rule.for_minutes = static_cast<int>(r.int64(i, 12));
+    rule.clear_for_minutes = static_cast<int>(r.int64(i, 13));
+    rule.updated_us = r.int64(i, 14);
+    Tuple t;
+    t.tenant_id = rule.tenant_id;
+    t.device_id = r.int64(i, 2);
+    t.device = std::string(r.text(i, 3));
+    t.metric = rule.metric;
+    t.tenant = std::string(r.text(i, 5));
+    const int first = i;
+    for (; i < r.rows() && r.int64(i, 0) == t.tenant_id && r.text(i, 1) == rule.id &&
+           r.int64(i, 2) == t.device_id;
+         ++i) {
+      const double v = r.float8(i, 15);
+      const TimePoint ts = from_epoch_us(r.int64(i, 16));
+      if (i == first || v < t.min) t.min = v, t.min_ts = ts;
+      if (i == first || v > t.max) t.max = v, t.max_ts = ts;
+      t.last = v;
+      t.last_ts = ts;
+      ++t.count;
+    }
+    std::vector<WindowStats> stats(2);
+    if (rule.condition == Condition::deviation_from_mean) {
+      stats = query_window_stats(
+          db, {{t.tenant_id, t.device_id, t.metric, minute_start(t.min_ts), rule.window_minutes},
+               {t.tenant_id, t.device_id, t.metric, minute_start(t.max_ts), rule.window_minutes}});
+    }
+    const EpisodeInput in = judge_tuple(rule, t, &stats[0], &stats[1]);
+    const TupleOutcome o = apply_tuple(
+        db, in, [&db, &t, &defaults] { return targets_for_tenant(db, t.tenant_id, defaults); });
+    if (o.kind != TupleOutcome::Kind::applied) continue;
+    ++out.episodes;
+    for (const auto& n : o.notices) out.notices.push_back(n);
+  }
+  return out;
+}
 
 bool repeat_due(bool firing, bool notified, bool acked, int renotify_minutes,
                 std::optional<TimePoint> last_notified_at, TimePoint now) {
@@ -89,6 +170,15 @@ EpisodeTimer::EpisodeTimer(PgPool& pool, Publisher& events, TargetDefaults defau
                    .Help("Repeat notifications (renotify_minutes) queued by this instance")
                    .Register(registry)
                    .Add({})),
+      caught_up_(prometheus::BuildCounter()
+                     .Name("ste_eval_episodes_caught_up_total")
+                     .Help("Open episodes the episode timer applied stored readings to that no "
+                           "summary had applied (a clearing tuple skipped while another instance "
+                           "opened the episode)")
+                     .Register(registry)
+                     .Add({})),
+      catch_up_after_(std::max(std::chrono::seconds{30},
+                               2 * std::chrono::duration_cast<std::chrono::seconds>(interval))),
       publish_errors_(publish_errors),
       task_("episode timer", interval, [this] { run(); }) {}
 
@@ -102,6 +192,13 @@ void EpisodeTimer::run() {
   runs_.Increment();
   repeats_.Increment(r.repeated);
   for (const auto& n : r.notices) publish_notice(events_, publish_errors_, n);
+  CatchUp c;
+  {
+    auto db = pool_.acquire();
+    c = catch_up_open_episodes(*db, defaults_, catch_up_after_);
+  }
+  caught_up_.Increment(c.episodes);
+  for (const auto& n : c.notices) publish_notice(events_, publish_errors_, n);
 }
 
 }  // namespace ste::eval

@@ -1,11 +1,19 @@
 #pragma once
 /// EpisodeTimer: the time-driven part of the alert lifecycle (docs/ALERTING.md §1), run every
 /// STE_NODATA_INTERVAL_S by exactly one evaluator instance at a time (a transaction-level
-/// pg_try_advisory_xact_lock on a fixed key; the others skip that run). Today it sends repeat
-/// notifications (renotify_minutes: a firing, unacknowledged episode whose firing was notified
-/// is notified again, event `repeated`); no-data rules and silence ends join it (issues #16,
-/// #17). Each due episode is re-checked under its fingerprint lock inside the run's transaction,
-/// so a repeat is sent once even while an acknowledgement or a resolve races with it.
+/// pg_try_advisory_xact_lock on a fixed key; the others skip that run). It
+/// - sends repeat notifications (renotify_minutes: a firing, unacknowledged episode whose firing
+///   was notified is notified again, event `repeated`), each re-checked under its fingerprint
+///   lock inside the run's transaction, so a repeat is sent once even while an acknowledgement or
+///   a resolve races with it;
+/// - catches open episodes up with readings their fingerprint has not evaluated: a summary
+///   tuple that crosses nothing is only applied where an episode is open, and that is asked
+///   without a lock, so a clearing tuple evaluated while another instance was opening the
+///   episode from an older one is skipped. An open episode whose fingerprint has not been
+///   evaluated for `catch_up_after` while newer readings of its series are stored gets those
+///   readings applied as one tuple (apply_tuple: locked, stale-safe, so racing a late summary
+///   is harmless). Without it such an episode would stay firing until the next reading.
+/// No-data rules and silence ends join it (issues #16, #17).
 /// Thread-safety: run_once() on any connection the caller owns; start()/stop() from the owner.
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
@@ -38,6 +46,18 @@ struct TimerRun {
 /// on the next run. Throws PgError.
 TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int limit = 500);
 
+struct CatchUp {
+  int episodes = 0;                    ///< open episodes that had readings to catch up with
+  std::vector<EpisodeNotice> notices;  ///< committed transitions; to publish
+};
+
+/// The catch-up pass (see above), for open episodes whose fingerprint's newest evaluated reading
+/// is older than now - `catch_up_after` (the timer uses twice its interval, at least 30 s), with
+/// the newest 10,000 readings each. Each episode is applied in its own transaction. Throws
+/// PgError.
+CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
+                               std::chrono::seconds catch_up_after);
+
 class EpisodeTimer {
  public:
   EpisodeTimer(PgPool& pool, Publisher& events, TargetDefaults defaults,
@@ -54,6 +74,8 @@ class EpisodeTimer {
   TargetDefaults defaults_;
   prometheus::Counter& runs_;
   prometheus::Counter& repeats_;
+  prometheus::Counter& caught_up_;
+  std::chrono::seconds catch_up_after_;
   prometheus::Counter& publish_errors_;
   PeriodicTask task_;
 };

@@ -58,15 +58,18 @@ std::optional<std::vector<T>> comma_list(std::string_view list, One one) {
 }  // namespace
 
 Parsed<std::optional<std::string>> parse_optional_comment_body(std::string_view body) {
-  std::optional<std::string> comment;
-  if (blank(body)) return comment;
-  auto err = read_object(body, kOptionalCommentFields, [&comment](std::size_t, od::value& v) {
-    const Got got = read_nullable_string(v, comment);
-    return check(got, !comment || comment->empty() || text_of(*comment, kMaxCommentChars));
+  // Read into a plain string (null = empty): GCC 12 at -O2 warns falsely on the optional here.
+  std::string text;
+  if (blank(body)) return std::optional<std::string>{};
+  auto err = read_object(body, kOptionalCommentFields, [&text](std::size_t, od::value& v) {
+    std::optional<std::string> read;
+    const Got got = read_nullable_string(v, read);
+    text = read.value_or(std::string());
+    return check(got, text.empty() || text_of(text, kMaxCommentChars));
   });
   if (err) return std::move(*err);
-  if (comment && comment->empty()) comment.reset();
-  return comment;
+  if (text.empty()) return std::optional<std::string>{};
+  return std::optional<std::string>{std::move(text)};
 }
 
 Parsed<std::string> parse_comment_body(std::string_view body) {

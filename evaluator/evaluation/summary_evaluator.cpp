@@ -7,6 +7,22 @@
 
 namespace ste::eval {
 
+EpisodeInput judge_tuple(const Rule& rule, const Tuple& tuple, const WindowStats* min_stats,
+                         const WindowStats* max_stats) {
+  EpisodeInput in{&rule, &tuple, {}, std::nullopt};
+  if (rule.condition == Condition::deviation_from_mean) {
+    const WindowStats none{};
+    const WindowStats& lo = min_stats ? *min_stats : none;
+    const WindowStats& hi = max_stats ? *max_stats : none;
+    in.firing = evaluate_deviation(rule, tuple, lo, hi).firing;
+    in.verdict = deviation_verdict(rule.threshold, tuple, lo, hi);
+  } else {
+    in.firing = evaluate_threshold(rule, tuple).firing;
+    in.verdict = threshold_verdict(rule.condition, rule.threshold, rule.clear_threshold, tuple);
+  }
+  return in;
+}
+
 void SummaryEvaluator::apply(const EpisodeInput& input, EvaluationStore& store) {
   const TupleOutcome out = store.apply(input);  // committed when it returns
   switch (out.kind) {
@@ -96,18 +112,13 @@ void SummaryEvaluator::evaluate(const Summary& summary, EvaluationStore& store) 
   std::vector<EpisodeInput> inputs;
   inputs.reserve(candidates.size());
   for (const Candidate& c : candidates) {
-    EpisodeInput in{c.rule, c.tuple, {}, std::nullopt};
-    if (c.rule->condition == Condition::deviation_from_mean) {
-      const WindowStats& lo = stats[c.min_request];
-      const WindowStats& hi = stats[c.max_request];
-      const Evaluation e = evaluate_deviation(*c.rule, *c.tuple, lo, hi);
-      if (e.outcome == Outcome::too_few_buckets) metrics_.skipped_few_buckets.Increment();
-      in.firing = e.firing;
-      in.verdict = deviation_verdict(c.rule->threshold, *c.tuple, lo, hi);
-    } else {
-      in.firing = evaluate_threshold(*c.rule, *c.tuple).firing;
-      in.verdict = threshold_verdict(c.rule->condition, c.rule->threshold, c.rule->clear_threshold,
-                                     *c.tuple);
+    const bool deviation = c.rule->condition == Condition::deviation_from_mean;
+    const EpisodeInput in =
+        judge_tuple(*c.rule, *c.tuple, deviation ? &stats[c.min_request] : nullptr,
+                    deviation ? &stats[c.max_request] : nullptr);
+    if (deviation && stats[c.min_request].buckets < kMinBuckets &&
+        stats[c.max_request].buckets < kMinBuckets) {  // evaluate_deviation's too_few_buckets
+      metrics_.skipped_few_buckets.Increment();
     }
     inputs.push_back(in);
   }

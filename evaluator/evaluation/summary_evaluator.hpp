@@ -29,6 +29,13 @@
 
 namespace ste::eval {
 
+/// How `tuple` stands against `rule`: the verdict (crosses, clears) and the reading that would
+/// open an episode. Deviation rules need the window statistics of the tuple's min and max
+/// minutes (nullptr = none: too few buckets, nothing is decided). Pure; the SummaryEvaluator and
+/// the episode timer's catch-up judge tuples the same way.
+EpisodeInput judge_tuple(const Rule& rule, const Tuple& tuple, const WindowStats* min_stats,
+                         const WindowStats* max_stats);
+
 class SummaryEvaluator {
  public:
   /// The rules in force now (RuleCache::current() in the service; a fixed RuleSet in tests).
