@@ -109,8 +109,10 @@ Got read_string(od::value& v, std::string& out) {
   return Got::ok;
 }
 
-/// A string, or null (out = nullopt).
-Got read_nullable_string(od::value& v, std::optional<std::string>& out) {
+namespace {
+/// null (out = nullopt), or whatever `read` reads into out.emplace().
+template <class T, class Read>
+Got read_nullable(od::value& v, std::optional<T>& out, Read read) {
   od::json_type type;
   if (v.type().get(type) != SUCCESS) return Got::broken;
   if (type == od::json_type::null) {
@@ -118,7 +120,13 @@ Got read_nullable_string(od::value& v, std::optional<std::string>& out) {
     out.reset();
     return Got::ok;
   }
-  return read_string(v, out.emplace());
+  return read(v, out.emplace());
+}
+}  // namespace
+
+/// A string, or null (out = nullopt).
+Got read_nullable_string(od::value& v, std::optional<std::string>& out) {
+  return read_nullable(v, out, [](od::value& x, std::string& o) { return read_string(x, o); });
 }
 
 Got read_double(od::value& v, double& out) {
@@ -132,14 +140,7 @@ Got read_double(od::value& v, double& out) {
 }
 
 Got read_nullable_double(od::value& v, std::optional<double>& out) {
-  od::json_type type;
-  if (v.type().get(type) != SUCCESS) return Got::broken;
-  if (type == od::json_type::null) {
-    if (skip_value(v) == Got::broken) return Got::broken;
-    out.reset();
-    return Got::ok;
-  }
-  return read_double(v, out.emplace());
+  return read_nullable(v, out, [](od::value& x, double& o) { return read_double(x, o); });
 }
 
 /// An integer written as one (5.0 and 5e0 are not) that fits in [lo, hi].

@@ -9,27 +9,17 @@
 #include <vector>
 
 #include "evaluator/api/query_parsing.hpp"
+#include "tests/unit/support/parsed.hpp"
 
 using ste::api::ApiError;
 using ste::api::Parsed;
 using ste::eval::EpisodeStatus;
 using ste::eval::Severity;
+using ste::testing::error;
+using ste::testing::ok;
 namespace api = ste::api;
 
 namespace {
-
-template <class T>
-T ok(const Parsed<T>& p) {
-  if (const auto* e = std::get_if<ApiError>(&p)) FAIL_CHECK(e->code << ": " << e->message);
-  REQUIRE(std::holds_alternative<T>(p));
-  return std::get<T>(p);
-}
-
-template <class T>
-ApiError error(const Parsed<T>& p) {
-  REQUIRE(std::holds_alternative<ApiError>(p));
-  return std::get<ApiError>(p);
-}
 
 bool mentions(const ApiError& e, const std::string& part) {
   return e.message.find(part) != std::string::npos;

@@ -13,6 +13,7 @@
 
 #include "common/time_format.hpp"
 #include "evaluator/api/query_parsing.hpp"
+#include "tests/unit/support/parsed.hpp"
 
 using ste::TimePoint;
 using ste::api::AlertCursor;
@@ -20,23 +21,11 @@ using ste::api::ApiError;
 using ste::api::Parsed;
 using ste::eval::Condition;
 using ste::eval::Severity;
+using ste::testing::error;
+using ste::testing::ok;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Copies, so the result may outlive the temporary Parsed it came from.
-template <class T>
-T ok(const Parsed<T>& p) {
-  if (const auto* e = std::get_if<ApiError>(&p)) FAIL_CHECK(e->code << ": " << e->message);
-  REQUIRE(std::holds_alternative<T>(p));
-  return std::get<T>(p);
-}
-
-template <class T>
-ApiError error(const Parsed<T>& p) {
-  REQUIRE(std::holds_alternative<ApiError>(p));
-  return std::get<ApiError>(p);
-}
 
 /// 422 invalid_field with exactly `message`.
 template <class T>
@@ -139,6 +128,55 @@ TEST_CASE("a minimal rule gets every default") {
   CHECK(r.cooldown_minutes == 15);
   CHECK(r.severity == Severity::warning);
   CHECK(r.enabled);
+  CHECK(r.for_minutes == 0);
+  CHECK_FALSE(r.clear_threshold.has_value());
+  CHECK(r.clear_for_minutes == 0);
+  CHECK(r.renotify_minutes == 0);
+}
+
+TEST_CASE("the episode fields of a rule are read and range-checked") {
+  Members m = kMinimalRule;
+  m.push_back({"for_minutes", "5"});
+  m.push_back({"clear_threshold", "75.5"});
+  m.push_back({"clear_for_minutes", "10"});
+  m.push_back({"renotify_minutes", "60"});
+  const auto& r = ok(ste::api::parse_rule_body(object(m)));
+  CHECK(r.for_minutes == 5);
+  CHECK(r.clear_threshold == 75.5);
+  CHECK(r.clear_for_minutes == 10);
+  CHECK(r.renotify_minutes == 60);
+  CHECK_FALSE(ok(ste::api::parse_rule_body(rule_with("clear_threshold", "null")))
+                  .clear_threshold.has_value());
+  check_invalid(ste::api::parse_rule_body(rule_with("for_minutes", "10081")),
+                "for_minutes must be an integer 0..10080");
+  check_invalid(ste::api::parse_rule_body(rule_with("renotify_minutes", "-1")),
+                "renotify_minutes must be an integer 0..10080");
+  check_invalid(ste::api::parse_rule_body(rule_with("clear_for_minutes", "1.5")),
+                "clear_for_minutes must be an integer 0..10080");
+  check_invalid(ste::api::parse_rule_body(rule_with("clear_threshold", R"("75")")),
+                "clear_threshold must be null or a finite number");
+}
+
+TEST_CASE("a clear_threshold beyond the threshold, or on a deviation rule, is refused by name") {
+  // above_threshold 80: clearing at 80 or below is fine, above it would clear while still firing.
+  CHECK(ok(ste::api::parse_rule_body(rule_with("clear_threshold", "80"))).clear_threshold == 80);
+  check_invalid(ste::api::parse_rule_body(rule_with("clear_threshold", "80.5")),
+                "clear_threshold must be at most the threshold for above_threshold (got "
+                "clear_threshold 80.5, threshold 80)");
+  Members below = kMinimalRule;
+  below[2].second = R"("below_threshold")";
+  below.push_back({"clear_threshold", "79"});
+  check_invalid(ste::api::parse_rule_body(object(below)),
+                "clear_threshold must be at least the threshold for below_threshold (got "
+                "clear_threshold 79, threshold 80)");
+  below.back().second = "85";
+  CHECK(ok(ste::api::parse_rule_body(object(below))).clear_threshold == 85);
+  Members deviation = kMinimalRule;
+  deviation[2].second = R"("deviation_from_mean")";
+  deviation.push_back({"clear_threshold", "1"});
+  const ApiError e = error(ste::api::parse_rule_body(object(deviation)));
+  CHECK(e.status == 422);
+  CHECK(e.message.find("clear_threshold applies to threshold rules only") == 0);
 }
 
 TEST_CASE("a full rule is read into every field, in any order and with whitespace") {
