@@ -11,6 +11,7 @@
 #include <string_view>
 #include <variant>
 
+#include "evaluator/alerts/tuple_verdict.hpp"
 #include "evaluator/api/request_parsing.hpp"
 #include "evaluator/evaluation/rule.hpp"
 #include "tests/fuzz/api_error_check.hpp"
@@ -23,13 +24,19 @@ namespace {
 std::string to_json(const RuleInput& r) {
   char threshold[64];
   std::snprintf(threshold, sizeof threshold, "%.17g", r.threshold);
+  char clear_text[64] = "null";
+  if (r.clear_threshold) std::snprintf(clear_text, sizeof clear_text, "%.17g", *r.clear_threshold);
+  const std::string clear = clear_text;
   return "{\"name\":" + quote(r.name) + ",\"metric\":" + quote(r.metric) +
          ",\"device\":" + nullable(r.device) +
          ",\"condition\":" + quote(ste::eval::condition_name(r.condition)) +
          ",\"threshold\":" + threshold + ",\"window_minutes\":" + std::to_string(r.window_minutes) +
          ",\"cooldown_minutes\":" + std::to_string(r.cooldown_minutes) +
          ",\"severity\":" + quote(ste::eval::severity_name(r.severity)) +
-         ",\"enabled\":" + (r.enabled ? "true" : "false") + "}";
+         ",\"enabled\":" + (r.enabled ? "true" : "false") +
+         ",\"for_minutes\":" + std::to_string(r.for_minutes) + ",\"clear_threshold\":" + clear +
+         ",\"clear_for_minutes\":" + std::to_string(r.clear_for_minutes) +
+         ",\"renotify_minutes\":" + std::to_string(r.renotify_minutes) + "}";
 }
 
 void check_rule(const RuleInput& r) {
@@ -39,6 +46,14 @@ void check_rule(const RuleInput& r) {
   EXPECT(std::isfinite(r.threshold));
   EXPECT(r.window_minutes >= 1 && r.window_minutes <= 1440);
   EXPECT(r.cooldown_minutes >= 0 && r.cooldown_minutes <= 10080);
+  for (int m : {r.for_minutes, r.clear_for_minutes, r.renotify_minutes}) {
+    EXPECT(m >= 0 && m <= 10080);
+  }
+  if (r.clear_threshold) {
+    EXPECT(std::isfinite(*r.clear_threshold));
+    EXPECT(r.condition != ste::eval::Condition::deviation_from_mean);
+    EXPECT(ste::eval::clear_threshold_valid(r.condition, r.threshold, *r.clear_threshold));
+  }
   EXPECT(ste::eval::parse_condition(ste::eval::condition_name(r.condition)) == r.condition);
   EXPECT(ste::eval::parse_severity(ste::eval::severity_name(r.severity)) == r.severity);
 }
@@ -62,6 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   EXPECT(a->name == r.name && a->metric == r.metric && a->device == r.device &&
          a->condition == r.condition && a->threshold == r.threshold &&
          a->window_minutes == r.window_minutes && a->cooldown_minutes == r.cooldown_minutes &&
-         a->severity == r.severity && a->enabled == r.enabled);
+         a->severity == r.severity && a->enabled == r.enabled && a->for_minutes == r.for_minutes &&
+         a->clear_threshold == r.clear_threshold && a->clear_for_minutes == r.clear_for_minutes &&
+         a->renotify_minutes == r.renotify_minutes);
   return 0;
 }
