@@ -127,10 +127,16 @@ void schedule_upkeep(EventLoop& loop, const IngesterConfig& cfg, const Clock& cl
   }
 }
 
+/// What SENSORS ended up as: its retention, and whether the trimmer runs (limits retention where
+/// the server's purge is safe: acks delete nothing, the trimmer does).
+struct SensorsSetup {
+  StreamRetention retention = StreamRetention::work_queue;
+  bool trim = false;
+};
+
 /// The streams and the durable consumer. SENSORS gets the retention the operator asked for where
 /// that is safe on this server (ingester/sensors_retention.hpp); an existing stream keeps its own.
-/// Returns the retention SENSORS has; `trim` says whether the trimmer runs.
-StreamRetention setup_sensors(NatsClient& nats, RetentionRequest request, bool& trim) {
+SensorsSetup setup_sensors(NatsClient& nats, RetentionRequest request) {
   PurgeSafety safety;
   if (request == RetentionRequest::automatic &&
       nats.retention_of(kSensorsStream.name) == StreamRetention::work_queue) {
@@ -145,7 +151,7 @@ StreamRetention setup_sensors(NatsClient& nats, RetentionRequest request, bool& 
   sensors.retention = decision.create_with;
   const StreamRetention has =
       setup_jetstream(nats, {sensors, kBatchesStream, kDeadStream}, kIngesterConsumer)[0];
-  trim = should_trim(has, safety);
+  const bool trim = should_trim(has, safety);
   if (has == StreamRetention::limits && !trim) {
     log::error(
         "SENSORS has limits retention but is not trimmed: this nats-server's purge drops "
@@ -160,7 +166,7 @@ StreamRetention setup_sensors(NatsClient& nats, RetentionRequest request, bool& 
                {"purge_keeps_unacked", safety.keeps_unacked},
                {"probe", safety.detail}});
   }
-  return has;
+  return {has, trim};
 }
 
 }  // namespace
@@ -175,11 +181,8 @@ int run_ingester(const IngesterConfig& cfg) {
   prepare_database(cfg.common.database_url, keeper, clock);
 
   auto nats = connect_nats(cfg.common.nats, "ste-ingester");
-  StreamRetention sensors_retention = StreamRetention::work_queue;
-  bool trim = false;  // limits retention: acks delete nothing, the trimmer does
-  if (jetstream) {
-    sensors_retention = setup_sensors(*nats, cfg.sensors_retention, trim);
-  }
+  SensorsSetup sensors;  // core mode: no stream at all
+  if (jetstream) sensors = setup_sensors(*nats, cfg.sensors_retention);
   auto settler = make_settler(jetstream, *nats, kSensorsStream.name);
 
   // The path of a reading: intake (consumer thread) -> buffer -> flusher (writer threads).
@@ -236,14 +239,14 @@ int run_ingester(const IngesterConfig& cfg) {
                   jetstream);
   StreamTrimmer trimmer(*nats, kSensorsStream.name);
   LogThrottle trim_log(std::chrono::minutes{1});
-  if (trim) {
+  if (sensors.trim) {
     schedule_trim(runtime.loop(), std::chrono::seconds{cfg.trim_interval_seconds}, trimmer, metrics,
                   trim_log);
   }
   return runtime.run(
       {{"mode", jetstream ? "jetstream" : "core"},
-       {"sensors_retention", jetstream ? std::string(retention_name(sensors_retention)) : "none"},
-       {"sensors_trimmed", trim},
+       {"sensors_retention", jetstream ? std::string(retention_name(sensors.retention)) : "none"},
+       {"sensors_trimmed", sensors.trim},
        {"batch_size", cfg.batch_size},
        {"batch_interval_ms", cfg.batch_interval_ms},
        {"writers", cfg.writers},

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "common/json_grammar.hpp"
 #include "common/time_format.hpp"
 
 namespace ste::ingest {
@@ -38,37 +39,6 @@ bool is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 std::string_view trim_right(std::string_view s) {
   while (!s.empty() && is_json_ws(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/// RFC 8259 number grammar. simdjson reports both malformed numbers and numbers that overflow a
-/// double (1e400) as NUMBER_ERROR; this tells the two apart (invalid_json vs invalid_value).
-bool is_json_number(std::string_view s) {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  if (i < n && s[i] == '-') ++i;
-  if (i >= n) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (s[i] >= '1' && s[i] <= '9') {
-    while (i < n && is_digit(s[i])) ++i;
-  } else {
-    return false;
-  }
-  if (i < n && s[i] == '.') {
-    const std::size_t start = ++i;
-    while (i < n && is_digit(s[i])) ++i;
-    if (i == start) return false;
-  }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    const std::size_t start = i;
-    while (i < n && is_digit(s[i])) ++i;
-    if (i == start) return false;
-  }
-  return i == n;
 }
 
 /// Unicode code points in valid UTF-8 (simdjson has validated the input): non-continuation bytes.
@@ -230,7 +200,8 @@ error_code read_value(od::value v, int depth, RawFields& raw) {
 /// but would overflow inside parse_rfc3339, so they are checked with a stand-in year of the same
 /// leap-ness and then classified as far past / far future.
 Slot parse_ts_text(std::string_view s, RawFields& raw) {
-  if (s.size() >= 4 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3])) {
+  if (s.size() >= 4 && is_ascii_digit(s[0]) && is_ascii_digit(s[1]) && is_ascii_digit(s[2]) &&
+      is_ascii_digit(s[3])) {
     const int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     if (year < kMinSafeYear || year > kMaxSafeYear) {
       const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

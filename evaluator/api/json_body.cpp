@@ -3,6 +3,8 @@
 #include <cmath>
 #include <utility>
 
+#include "common/json_grammar.hpp"
+
 namespace ste::api::json_body {
 
 namespace {
@@ -18,35 +20,7 @@ std::string_view trimmed_token(od::value& v) {
   return t;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 }  // namespace
-
-/// RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-bool is_json_number(std::string_view s) {
-  std::size_t i = 0;
-  const auto digits = [&] {
-    const std::size_t start = i;
-    while (i < s.size() && is_digit(s[i])) ++i;
-    return i > start;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
-}
 
 /// Reads and thereby validates a whole value of any type, so a field rejected without being
 /// read (unknown, duplicate, wrong type, after an earlier error) cannot hide malformed JSON.

@@ -28,8 +28,6 @@ inline constexpr std::string_view kNotObject = "request body must be a JSON obje
 /// the document itself is broken (which outranks every field error: the answer is then 400).
 enum class Got { ok, invalid, broken };
 
-/// RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-bool is_json_number(std::string_view s);
 /// Reads and thereby validates a whole value of any type, so a field rejected without being
 /// read (unknown, duplicate, wrong type, after an earlier error) cannot hide malformed JSON.
 Got skip_value(od::value& v);

@@ -8,14 +8,16 @@
 #include <cstdint>
 #include <limits>
 
+#include "common/json_grammar.hpp"
 #include "common/time_format.hpp"
 
 namespace ste::api {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) {
+  return is_ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // Cursors are short ("<16 digits>.<36-char uuid>" is 72 base64 characters); anything much
 // longer is not ours, and is refused before decoding.
@@ -23,7 +25,7 @@ constexpr std::size_t kMaxCursor = 128;
 
 ApiError invalid_cursor() { return invalid_field("cursor is invalid"); }
 
-bool is_lower_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+bool is_lower_hex(char c) { return is_ascii_digit(c) || (c >= 'a' && c <= 'f'); }
 
 std::optional<std::string> base64url_decode(std::string_view in) {
   if (in.empty() || in.size() > kMaxCursor || in.size() % 4 == 1) return std::nullopt;
@@ -68,7 +70,7 @@ Parsed<int> parse_limit(const std::optional<std::string>& value, int default_lim
   if (value->empty()) return error;
   int n = 0;
   for (const char c : *value) {
-    if (!is_digit(c)) return error;  // also signs, spaces and fractions
+    if (!is_ascii_digit(c)) return error;  // also signs, spaces and fractions
     n = n * 10 + (c - '0');
     if (n > max_limit) return error;  // stops long before int could overflow
   }
