@@ -12,6 +12,7 @@
 
 #include "common/json_grammar.hpp"
 #include "common/time_format.hpp"
+#include "ingester/reading_check.hpp"
 
 namespace ste::ingest {
 
@@ -41,21 +42,8 @@ std::string_view trim_right(std::string_view s) {
   return s;
 }
 
-/// Unicode code points in valid UTF-8 (simdjson has validated the input): non-continuation bytes.
-std::size_t count_code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
 std::string clip_payload(std::string_view s) {
   return std::string(s.substr(0, kRejectedPayloadMax));
-}
-
-/// "412 s" or "300.001 s": whole seconds when exact, else milliseconds.
-std::string format_seconds(std::int64_t ms) {
-  if (ms % 1000 == 0) return fmt::format("{} s", ms / 1000);
-  return fmt::format("{}.{:03d} s", ms / 1000, ms % 1000);
 }
 
 /// The text of a string without escapes (nearly all of them) as a view into the input: simdjson's
@@ -142,25 +130,6 @@ error_code skip_validated(od::value v, int depth) {
   }
   return simdjson::TAPE_ERROR;
 }
-
-enum class Slot : std::uint8_t { absent, null, ok, bad };
-
-enum class TsRange : std::int8_t { in_range, far_past, far_future };
-
-/// The known fields of one reading object as found, before the contract's checks are applied.
-/// Strings view simdjson's string buffer and are valid until the next parse.
-struct RawFields {
-  Slot device = Slot::absent;
-  Slot metric = Slot::absent;
-  Slot value = Slot::absent;
-  Slot ts = Slot::absent;
-  Slot unit = Slot::absent;
-  std::string_view metric_text;
-  double value_num = 0;
-  TimePoint ts_point;
-  TsRange ts_range = TsRange::in_range;
-  std::string_view unit_text;
-};
 
 /// Reads a field's value as a string if it is one; anything else is consumed, validated and
 /// reported as `Slot::bad` (or `Slot::null` when `null_allowed`).
@@ -298,83 +267,6 @@ error_code read_fields(od::object& obj, int depth, const MessageContext& ctx, Ra
   return SUCCESS;
 }
 
-struct Verdict {
-  RejectReason reason;
-  std::string detail;
-};
-
-/// Applies the contract's checks in its order (device, metric, value, ts, unit); the first failure
-/// is the reading's one rejection.
-std::optional<Verdict> check(const RawFields& raw, const MessageContext& ctx,
-                             const ParseLimits& limits, Reading& out) {
-  if (raw.device == Slot::bad) {
-    return Verdict{RejectReason::device_mismatch, "device must equal the subject's device key"};
-  }
-
-  if (raw.metric == Slot::absent)
-    return Verdict{RejectReason::missing_metric, "metric is required"};
-  if (raw.metric != Slot::ok || !ident::is_metric_name(raw.metric_text)) {
-    return Verdict{RejectReason::invalid_metric,
-                   fmt::format("metric must be a string of {}", ident::kMetricNameRule)};
-  }
-
-  if (raw.value == Slot::absent) return Verdict{RejectReason::missing_value, "value is required"};
-  if (raw.value != Slot::ok) {
-    return Verdict{RejectReason::invalid_value, "value must be a finite number"};
-  }
-
-  TimePoint ts = ctx.default_ts;
-  if (raw.ts == Slot::bad) {
-    return Verdict{RejectReason::invalid_ts,
-                   "ts must be an RFC 3339 string with Z or an offset, or integer epoch "
-                   "milliseconds"};
-  }
-  const auto max_future_ms = limits.max_future.count();
-  if (raw.ts == Slot::ok) {
-    if (raw.ts_range == TsRange::far_future) {
-      return Verdict{RejectReason::future_ts,
-                     fmt::format("ts is too far in the future (at most {} allowed)",
-                                 format_seconds(max_future_ms))};
-    }
-    if (raw.ts_range == TsRange::far_past) {
-      return Verdict{
-          RejectReason::too_old,
-          fmt::format("ts is older than the retention period of {} h", ctx.retention.count())};
-    }
-    ts = raw.ts_point;
-  }
-  // The default ts (JetStream's stored time) is checked too: a message redelivered after the
-  // retention period has nowhere to go.
-  if (ts > ctx.now + limits.max_future) {
-    const auto ahead = std::chrono::duration_cast<Millis>(ts - ctx.now).count();
-    return Verdict{RejectReason::future_ts,
-                   fmt::format("ts is {} in the future (at most {} allowed)", format_seconds(ahead),
-                               format_seconds(max_future_ms))};
-  }
-  if (ts < ctx.now - ctx.retention) {
-    return Verdict{
-        RejectReason::too_old,
-        fmt::format("ts is older than the retention period of {} h", ctx.retention.count())};
-  }
-
-  if (raw.unit == Slot::bad ||
-      (raw.unit == Slot::ok && count_code_points(raw.unit_text) > limits.max_unit_chars)) {
-    return Verdict{
-        RejectReason::invalid_unit,
-        fmt::format("unit must be a string of at most {} characters", limits.max_unit_chars)};
-  }
-
-  out.metric.assign(raw.metric_text);
-  out.value = raw.value_num;
-  out.ts = ts;
-  if (raw.unit == Slot::ok) {
-    out.unit.emplace(raw.unit_text);
-  } else {
-    out.unit.reset();
-  }
-  return std::nullopt;
-}
-
 void reject_whole(ParsedMessage& out, RejectReason reason, std::string_view payload,
                   std::string detail) {
   out.readings.clear();
@@ -431,7 +323,7 @@ ParsedMessage ReadingParser::parse(std::string_view payload, const MessageContex
       return out;
     }
     Reading reading;
-    if (auto verdict = check(raw, ctx, limits_, reading)) {
+    if (auto verdict = check_reading(raw, ctx, limits_, reading)) {
       out.rejections.push_back(Rejection{verdict->reason, std::nullopt, clip_payload(payload),
                                          std::move(verdict->detail)});
     } else {
@@ -488,7 +380,7 @@ ParsedMessage ReadingParser::parse(std::string_view payload, const MessageContex
         return out;
       }
       Reading reading;
-      if (auto verdict = check(raw, ctx, limits_, reading)) {
+      if (auto verdict = check_reading(raw, ctx, limits_, reading)) {
         out.rejections.push_back(Rejection{
             verdict->reason, index, clip_payload(element_text(start)), std::move(verdict->detail)});
       } else {
