@@ -24,6 +24,11 @@ void PeriodicTask::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool PeriodicTask::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
 void PeriodicTask::loop() {
   for (;;) {
     try {
@@ -31,8 +36,7 @@ void PeriodicTask::loop() {
     } catch (const std::exception& e) {
       log::warn(name_ + " failed; trying again next run", {{"error", e.what()}});
     }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, interval_, [this] { return stopping_; })) return;
+    if (!pause(interval_)) return;
   }
 }
 

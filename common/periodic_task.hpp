@@ -2,7 +2,8 @@
 /// PeriodicTask: runs one function on its own thread at start and then every `interval` until
 /// stop(). An exception from the function is logged (with the task's name) and the next run
 /// tries again: a background chore must never take the service down. stop() wakes a waiting
-/// thread at once and joins it; it is idempotent and called by the destructor.
+/// thread at once (also one in pause()) and joins it; it is idempotent and called by the
+/// destructor.
 /// Thread-safety: start()/stop() from the owner only.
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,9 @@ class PeriodicTask {
 
   void start();
   void stop();
+  /// For the run function: waits up to `d` (a pause between batches); false once stop() was
+  /// called, so a long run can end early.
+  bool pause(std::chrono::milliseconds d);
 
  private:
   void loop();

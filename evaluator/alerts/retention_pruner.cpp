@@ -84,38 +84,13 @@ RetentionPruner::RetentionPruner(PgPool& pool, const Clock& clock, RetentionConf
                   .Register(registry)),
       pruned_alerts_(pruned_.Add({{"table", "alerts"}})),
       pruned_deliveries_(pruned_.Add({{"table", "deliveries"}})),
-      pruned_attempts_(pruned_.Add({{"table", "delivery_attempts"}})) {}
-
-RetentionPruner::~RetentionPruner() { stop(); }
+      pruned_attempts_(pruned_.Add({{"table", "delivery_attempts"}})),
+      // A failed run is logged by the task; the next run tries again: nothing is lost by waiting.
+      task_("retention prune", config_.interval, [this] { run_once(); }) {}
 
 void RetentionPruner::start() {
   if (config_.retention_days <= 0) return;
-  thread_ = std::thread([this] { run(); });
-}
-
-void RetentionPruner::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-bool RetentionPruner::wait(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [this] { return stopping_; });
-}
-
-void RetentionPruner::run() {
-  do {
-    try {
-      run_once();
-    } catch (const std::exception& e) {
-      // The next run tries again; nothing is lost by waiting.
-      log::warn("retention prune failed", {{"error", e.what()}});
-    }
-  } while (wait(config_.interval));
+  task_.start();
 }
 
 void RetentionPruner::run_once() {
@@ -137,7 +112,7 @@ void RetentionPruner::run_once() {
     pruned_alerts_.Increment(static_cast<double>(b.alerts));
     pruned_deliveries_.Increment(static_cast<double>(b.deliveries));
     pruned_attempts_.Increment(static_cast<double>(b.attempts));
-    if (!prune_again(b, config_.batch_rows) || !wait(config_.pause)) break;
+    if (!prune_again(b, config_.batch_rows) || !task_.pause(config_.pause)) break;
   }
   if (total.alerts + total.deliveries + total.attempts == 0) return;
   log::info("retention pruned",

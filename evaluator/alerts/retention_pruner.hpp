@@ -8,19 +8,18 @@
 /// pg_try_advisory_xact_lock, and an instance that does not get it leaves the run to the one that
 /// has it; the batch's rows are also taken FOR UPDATE SKIP LOCKED. Counts what it deleted in
 /// ste_retention_pruned_total{table} and logs one line per run that deleted anything.
-/// Thread-safety: start()/stop() from the owner; the rest runs on the pruner's thread. The
+/// Thread-safety: start()/stop() from the owner; the rest runs on the pruner's thread (a
+/// PeriodicTask). The
 /// decisions (cutoff, whether to continue) are pure functions below.
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "common/clock.hpp"
+#include "common/periodic_task.hpp"
 #include "common/pg_pool.hpp"
 
 namespace ste::eval {
@@ -56,19 +55,16 @@ class RetentionPruner {
  public:
   RetentionPruner(PgPool& pool, const Clock& clock, RetentionConfig config,
                   prometheus::Registry& registry);
-  ~RetentionPruner();
+  ~RetentionPruner() = default;  // the task stops and joins its thread
   RetentionPruner(const RetentionPruner&) = delete;
   RetentionPruner& operator=(const RetentionPruner&) = delete;
 
   /// Starts the thread; does nothing when retention is off (retention_days 0).
   void start();
-  void stop();
+  void stop() { task_.stop(); }
 
  private:
-  void run();
   void run_once();
-  /// Waits up to `d`; false when stop() was called.
-  bool wait(std::chrono::milliseconds d);
 
   PgPool& pool_;
   const Clock& clock_;
@@ -77,10 +73,7 @@ class RetentionPruner {
   prometheus::Counter& pruned_alerts_;
   prometheus::Counter& pruned_deliveries_;
   prometheus::Counter& pruned_attempts_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace ste::eval
