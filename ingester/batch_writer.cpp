@@ -7,9 +7,18 @@
 namespace ste::ingest {
 
 namespace {
-// The statement after its `input` CTE: insert, rollup from RETURNING, last_seen. ORDER BY in the
-// rollup makes concurrent writers lock rollup rows in the same order (no deadlock between writer
-// connections).
+// The statement after its `input` CTE: insert, rollup from RETURNING, received times. ORDER BY in
+// the rollup and the upserts makes concurrent writers lock rows in the same order (no deadlock
+// between writer connections).
+//
+// Received times (docs/ALERTING.md §4) are now(), the server's clock when the batch is written,
+// for every reading in the batch, inserted or not: a redelivery or a late batch of old readings
+// is activity too. Both are kept at a 15-second granularity: a stored time younger than that is
+// left alone, so a series reporting every second costs one row write per 15 s, not one per batch,
+// and a no-data check at minute granularity is off by at most 15 s. The anti-join (NOT EXISTS)
+// skips fresh series before the upsert instead of relying on ON CONFLICT ... WHERE, which would
+// still lock (and WAL-log the lock of) every existing series row of every batch; bench/results/
+// 2026-12-06-series-activity.md measured the choice.
 constexpr const char* kInsertAndRollup = R"SQL(
 , ins AS (
   INSERT INTO readings (tenant_id, device_id, metric, time, value, unit)
@@ -28,10 +37,25 @@ constexpr const char* kInsertAndRollup = R"SQL(
 ), seen AS (
   UPDATE devices d SET last_seen_at = now()
   FROM (SELECT DISTINCT device_id FROM input ORDER BY 1) x
-  WHERE d.id = x.device_id AND (d.last_seen_at IS NULL OR d.last_seen_at < now() - interval '1 minute')
+  WHERE d.id = x.device_id
+    AND (d.last_seen_at IS NULL OR d.last_seen_at < now() - interval '15 seconds')
+  RETURNING 1
+), series AS (
+  INSERT INTO series_activity AS a (tenant_id, device_id, metric, last_received_at)
+  SELECT s.tenant_id, s.device_id, s.metric, now()
+  FROM (SELECT DISTINCT tenant_id, device_id, metric FROM input) s
+  WHERE NOT EXISTS (
+    SELECT 1 FROM series_activity f
+    WHERE f.tenant_id = s.tenant_id AND f.device_id = s.device_id AND f.metric = s.metric
+      AND f.last_received_at >= now() - interval '15 seconds')
+  ORDER BY 1, 2, 3
+  ON CONFLICT (tenant_id, device_id, metric) DO UPDATE
+    SET last_received_at = EXCLUDED.last_received_at
+    WHERE a.last_received_at < EXCLUDED.last_received_at
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM rollup), (SELECT count(*) FROM seen)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM rollup), (SELECT count(*) FROM seen),
+       (SELECT count(*) FROM series)
 )SQL";
 
 // Timestamps travel as epoch microseconds (bigint) so they reach PostgreSQL exactly; a float or

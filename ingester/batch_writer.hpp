@@ -2,7 +2,9 @@
 /// Writes one batch with ONE statement that inserts the readings (INSERT ... ON CONFLICT DO
 /// NOTHING) and folds the per-minute rollup from the RETURNING rows — only rows actually inserted
 /// count, so a redelivered message neither duplicates a reading nor double-counts a bucket. The
-/// statement also refreshes devices.last_seen_at (at most once a minute per device).
+/// statement also records when the device and each of its series last received a reading
+/// (devices.last_seen_at, series_activity.last_received_at: the server's clock, refreshed at most
+/// once per 15 s per device and per series; docs/ALERTING.md §4).
 ///
 /// When fewer rows were inserted than the batch holds, the same transaction (copy) or a second
 /// statement (unnest) also returns the batch's keys that are stored with another value, so the

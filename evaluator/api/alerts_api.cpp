@@ -10,6 +10,7 @@
 #include "evaluator/alerts/alert_timeline.hpp"
 #include "evaluator/api/alert_parsing.hpp"
 #include "evaluator/api/api_handlers.hpp"
+#include "evaluator/api/device_status.hpp"
 #include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
@@ -18,9 +19,6 @@ namespace ste::api {
 namespace {
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
-/// A device that has not reported for longer is offline in the summary (docs/ALERTING.md §4's
-/// default of device_offline_minutes, which tenants cannot set yet).
-constexpr int kOfflineMinutes = 10;
 
 // sort=severity: critical, warning, info; then unacknowledged first; then oldest first. The
 // rank of a severity the evaluator does not write (only a hand-made row) is warning's, as
@@ -167,13 +165,14 @@ void alert_summary(const httplib::Request& req, httplib::Response& res, const Te
       "count(*) FILTER (WHERE acked_at IS NULL) FROM alerts "
       "WHERE tenant_id = $1 AND status IN ('pending', 'firing') GROUP BY severity",
       {tenant});
-  // last_seen_at is the ingester's clock, refreshed at most once a minute per device
-  // (ingester/batch_writer.cpp): "online" means heard from within 10 to 11 minutes.
+  // The statuses of GET /api/devices: device_status() against the tenant's cutoff, counted in
+  // the database (last_seen_at is the device's last received time, server clock).
+  const TimePoint cutoff = device_offline_cutoff(db, t.id);
   auto devices = db.exec(
-      "SELECT count(*) FILTER (WHERE last_seen_at >= now() - make_interval(mins => $2)), "
-      "count(*) FILTER (WHERE last_seen_at < now() - make_interval(mins => $2)), "
+      "SELECT count(*) FILTER (WHERE last_seen_at >= $2), "
+      "count(*) FILTER (WHERE last_seen_at < $2), "
       "count(*) FILTER (WHERE last_seen_at IS NULL) FROM devices WHERE tenant_id = $1",
-      {tenant, std::to_string(kOfflineMinutes)});
+      {tenant, format_rfc3339_us(cutoff)});
   JsonWriter w;
   w.begin_object().key("open").begin_object();
   for (auto s : {eval::Severity::critical, eval::Severity::warning, eval::Severity::info}) {
@@ -189,9 +188,9 @@ void alert_summary(const httplib::Request& req, httplib::Response& res, const Te
     w.end_object();
   }
   w.end_object().key("devices").begin_object();
-  w.field("online", devices.int64(0, 0));
-  w.field("offline", devices.int64(0, 1));
-  w.field("never_seen", devices.int64(0, 2));
+  w.field(device_status_name(DeviceStatus::online), devices.int64(0, 0));
+  w.field(device_status_name(DeviceStatus::offline), devices.int64(0, 1));
+  w.field(device_status_name(DeviceStatus::never_seen), devices.int64(0, 2));
   w.end_object().end_object();
   send_json(res, 200, w.take());
 }

@@ -47,6 +47,11 @@ std::optional<ApiError> unknown_query_param(const httplib::Request& req,
 void send_alert(httplib::Response& res, int status, PgConnection& db, std::int64_t tenant_id,
                 const eval::Alert& alert);
 
+/// The instant before which a device of the tenant counts as offline: the database's now() minus
+/// the tenant's device_offline_minutes (received times are stamped by the database's clock, so
+/// the API's host clock never enters the decision). See device_status.hpp.
+TimePoint device_offline_cutoff(PgConnection& db, std::int64_t tenant_id);
+
 using TenantHandler =
     std::function<void(const httplib::Request&, httplib::Response&, const Tenant&, PgConnection&)>;
 /// Wraps a tenant endpoint: authentication (401), the key's role (403, role_forbids), a pooled
@@ -62,6 +67,7 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
 void register_device_routes(httplib::Server& s, PgPool& pool);
 void register_integration_routes(httplib::Server& s, PgPool& pool);
 void register_key_routes(httplib::Server& s, PgPool& pool);
+void register_settings_routes(httplib::Server& s, PgPool& pool);
 void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);
 
 }  // namespace ste::api

@@ -31,6 +31,8 @@ const std::vector<Route>& api_routes() {
       {"GET", "/api/devices/{device}/readings"},
       {"GET", "/api/integrations"},
       {"PUT", "/api/integrations"},
+      {"GET", "/api/settings"},
+      {"PUT", "/api/settings"},
       {"GET", "/api/keys"},
       {"POST", "/api/keys"},
       {"DELETE", "/api/keys/{id}"},
@@ -209,6 +211,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
   register_device_routes(server, pool_);
   register_integration_routes(server, pool_);
   register_key_routes(server, pool_);
+  register_settings_routes(server, pool_);
   register_tenant_routes(server, pool_, admin_key_);
 }
 

@@ -9,6 +9,7 @@
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/api_handlers.hpp"
+#include "evaluator/api/device_status.hpp"
 #include "evaluator/api/query_parsing.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
@@ -22,28 +23,43 @@ constexpr int kMaxDevices = 10000;
 
 void list_devices(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                   PgConnection& db) {
-  if (auto e = unknown_query_param(req, {"limit", "cursor"})) return send_error(res, *e);
+  if (auto e = unknown_query_param(req, {"limit", "cursor", "status"})) return send_error(res, *e);
   auto limit = parse_limit(query_param(req, "limit"), kDefaultDevices, kMaxDevices);
   if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
-  // The cursor is the last device key of the previous page (keys are unique per tenant).
+  auto filter = parse_device_status_filter(query_param(req, "status"));
+  if (auto* e = std::get_if<ApiError>(&filter)) return send_error(res, *e);
+  const DeviceStatusFilter& want = std::get<DeviceStatusFilter>(filter);
+  // The cursor is the last device key of the previous page (keys are unique per tenant); the
+  // status filter is applied in the query, so pages stay full and key-ordered.
   const std::string after = query_param(req, "cursor").value_or("");
   if (after.size() > ident::kMaxDeviceKeyLength)
     return send_error(res, invalid_field("cursor must be a device key from next_cursor"));
   const int page = std::get<int>(limit);
+  const TimePoint cutoff = device_offline_cutoff(db, t.id);
+  // last_seen_at is the device's last received time (server clock, ingester/batch_writer.cpp);
+  // the three branches are device_status() against the same cutoff.
   auto r = db.exec(
       "SELECT device_key, (extract(epoch FROM created_at) * 1000000)::bigint, "
       "(extract(epoch FROM last_seen_at) * 1000000)::bigint FROM devices WHERE tenant_id = $1 "
-      "AND device_key > $2 ORDER BY device_key LIMIT $3",
-      {std::to_string(t.id), after, std::to_string(page + 1)});
+      "AND device_key > $2 AND (($4 AND last_seen_at IS NULL) OR ($5 AND last_seen_at >= $7) OR "
+      "($6 AND last_seen_at < $7)) ORDER BY device_key LIMIT $3",
+      {std::to_string(t.id), after, std::to_string(page + 1), want.never_seen ? "t" : "f",
+       want.online ? "t" : "f", want.offline ? "t" : "f", format_rfc3339_us(cutoff)});
   const int shown = std::min(r.rows(), page);
   JsonWriter w;
   w.begin_object().key("devices").begin_array();
   for (int i = 0; i < shown; ++i) {
+    std::optional<TimePoint> received;
+    if (!r.is_null(i, 2)) received = from_epoch_us(r.int64(i, 2));
     w.begin_object()
         .field("device", r.text(i, 0))
         .field("created_at", format_rfc3339_ms(from_epoch_us(r.int64(i, 1))));
-    w.key("last_seen_at");
-    r.is_null(i, 2) ? w.null() : w.value(format_rfc3339_ms(from_epoch_us(r.int64(i, 2))));
+    // last_seen_at is kept for existing clients; last_received_at is the same instant.
+    for (const char* name : {"last_seen_at", "last_received_at"}) {
+      w.key(name);
+      received ? w.value(format_rfc3339_ms(*received)) : w.null();
+    }
+    w.field("status", device_status_name(device_status(received, cutoff)));
     w.end_object();
   }
   w.end_array().key("next_cursor");

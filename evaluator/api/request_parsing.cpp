@@ -78,6 +78,12 @@ const std::array<FieldSpec, 1> kDevicesFields = {{
     {"devices", true, "devices must be an array of 1-10000 device keys"},
 }};
 
+const std::array<FieldSpec, 1> kSettingsFields = {{
+    {"device_offline_minutes", false,
+     fmt::format("device_offline_minutes must be an integer from {} to {}", kMinOfflineMinutes,
+                 kMaxOfflineMinutes)},
+}};
+
 const std::array<FieldSpec, 2> kKeyFields = {{
     {"name", true, fmt::format("name must be {}", ident::kApiKeyNameRule)},
     {"role", true, fmt::format("role must be {}", admin::kKeyRoleRule)},
@@ -167,6 +173,18 @@ Parsed<IntegrationsInput> parse_integrations_body(std::string_view body) {
     const Got got = read_nullable_string(v, f.value);
     const bool is_url = i == 0 || i == 2;
     return check(got, !f.value || (is_url ? is_http_url(*f.value) : is_credential(*f.value)));
+  });
+  if (err) return std::move(*err);
+  return in;
+}
+
+Parsed<SettingsInput> parse_settings_body(std::string_view body) {
+  SettingsInput in;
+  auto err = read_object(body, kSettingsFields, [&in](std::size_t, od::value& v) {
+    int minutes = 0;
+    const Got got = read_int(v, kMinOfflineMinutes, kMaxOfflineMinutes, minutes);
+    if (got == Got::ok) in.device_offline_minutes = minutes;
+    return got;
   });
   if (err) return std::move(*err);
   return in;

@@ -52,6 +52,15 @@ struct IntegrationsInput {
 };
 Parsed<IntegrationsInput> parse_integrations_body(std::string_view body);
 
+/// PUT /api/settings: a tenant's settings; every field optional, absent = unchanged.
+/// device_offline_minutes: integer 1..10080 (a week); a device silent for longer is offline.
+inline constexpr int kMinOfflineMinutes = 1;
+inline constexpr int kMaxOfflineMinutes = 10080;
+struct SettingsInput {
+  std::optional<int> device_offline_minutes;
+};
+Parsed<SettingsInput> parse_settings_body(std::string_view body);
+
 /// POST /admin/tenants: slug ([a-z0-9-]{1,63}, required), name (1-200 chars, default = slug).
 struct TenantInput {
   std::string slug;

@@ -81,6 +81,41 @@ TEST_CASE("both write methods store each reading once and keep the rollup exact"
   CHECK(db.scalar("SELECT count(*) FROM devices WHERE last_seen_at IS NOT NULL") == 1);
 }
 
+TEST_CASE("both write methods stamp server-time received times per series, at most every 15 s",
+          "[batch_writer]") {
+  const auto method = GENERATE(WriteMethod::copy, WriteMethod::unnest);
+  INFO("method " << write_method_name(method));
+  Db db;
+  BatchWriter writer(db.conn, method);
+  // Device timestamps an hour old: received is still the server's now().
+  const TimePoint old = SysClock::now() - std::chrono::hours{1};
+  std::vector<BufferedReading> batch{reading(db, "temp", 1, old),
+                                     reading(db, "temp", 2, old + std::chrono::seconds{1}),
+                                     reading(db, "hum", 3, old)};
+  CHECK(writer.write(batch).inserted == 3);
+  CHECK(db.scalar("SELECT count(*) FROM series_activity") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM series_activity a JOIN devices d ON d.id = a.device_id "
+                  "WHERE a.last_received_at = d.last_seen_at AND a.last_received_at > now() - "
+                  "interval '1 minute'") == 2);
+
+  // Within 15 s nothing is rewritten; a redelivery (nothing inserted) older than that is.
+  db.conn.exec(
+      "UPDATE series_activity SET last_received_at = now() - interval '5 seconds' "
+      "WHERE metric = 'temp'");
+  db.conn.exec(
+      "UPDATE series_activity SET last_received_at = now() - interval '1 hour' "
+      "WHERE metric = 'hum'");
+  db.conn.exec("UPDATE devices SET last_seen_at = now() - interval '1 hour'");
+  const WriteResult again = writer.write(batch);
+  CHECK(again.inserted == 0);
+  CHECK(db.scalar("SELECT count(*) FROM series_activity WHERE metric = 'temp' AND "
+                  "last_received_at < now() - interval '4 seconds'") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM series_activity WHERE metric = 'hum' AND "
+                  "last_received_at > now() - interval '1 minute'") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM devices WHERE last_seen_at > now() - interval '1 "
+                  "minute'") == 1);
+}
+
 TEST_CASE("a failed batch writes nothing and the connection stays usable", "[batch_writer]") {
   const auto method = GENERATE(WriteMethod::copy, WriteMethod::unnest);
   INFO("method " << write_method_name(method));
