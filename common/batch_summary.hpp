@@ -25,6 +25,29 @@ struct SummaryTuple {
   std::int64_t count = 0;
 };
 
+/// Adds one reading to a tuple: the one rule for what a tuple keeps, shared by the ingester's
+/// summaries and the evaluator's catch-up. `last` is the reading with the latest timestamp (on a
+/// tie, the one added later); `min` and `max` keep the timestamp of their first occurrence.
+inline void add_reading(SummaryTuple& t, double value, TimePoint ts) {
+  if (t.count++ == 0) {
+    t.last = t.min = t.max = value;
+    t.last_ts = t.min_ts = t.max_ts = ts;
+    return;
+  }
+  if (ts >= t.last_ts) {
+    t.last = value;
+    t.last_ts = ts;
+  }
+  if (value < t.min) {
+    t.min = value;
+    t.min_ts = ts;
+  }
+  if (value > t.max) {
+    t.max = value;
+    t.max_ts = ts;
+  }
+}
+
 /// A batch's summary, or one part of it: a summary too large for one NATS message is split
 /// into parts (same batch_id, `part` 1..`parts`), each a complete summary of its own tuples.
 struct BatchSummary {

@@ -20,27 +20,15 @@ BatchSummary build_summary(const std::vector<BufferedReading>& readings, std::st
     auto [it, inserted] = by_key.try_emplace(Key{br.tenant_id, br.device_id, r.metric});
     SummaryTuple& t = it->second;
     if (inserted) {
-      t = SummaryTuple{br.tenant_id, br.device_id, {},   {},      r.metric, r.value,
-                       r.ts,         r.value,      r.ts, r.value, r.ts,     1};
+      t.tenant_id = br.tenant_id;
+      t.device_id = br.device_id;
+      t.metric = r.metric;
       if (auto l = labels.find(br.device_id); l != labels.end()) {
         t.tenant = l->second.tenant;
         t.device = l->second.device;
       }
-      continue;
     }
-    ++t.count;
-    if (r.ts >= t.last_ts) {
-      t.last = r.value;
-      t.last_ts = r.ts;
-    }
-    if (r.value < t.min) {
-      t.min = r.value;
-      t.min_ts = r.ts;
-    }
-    if (r.value > t.max) {
-      t.max = r.value;
-      t.max_ts = r.ts;
-    }
+    add_reading(t, r.value, r.ts);
   }
   BatchSummary out;
   out.batch_id = std::move(batch_id);

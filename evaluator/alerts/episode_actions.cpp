@@ -48,13 +48,8 @@ void acknowledge(PgConnection& db, const ActionRequest& rq, const TargetsLookup&
   } else {
     // As for a resolution: an episode whose firing nobody was told of is not acknowledged to
     // anybody either; the timeline says why.
-    JsonWriter w;
-    w.begin_object()
-        .field("transition", "acknowledged")
-        .field("reason", "its firing was not notified")
-        .end_object();
-    append_event(db, rq.tenant_id, rq.alert_id, "notification_suppressed", rq.actor, std::nullopt,
-                 w.str());
+    suppress_notification(db, rq.tenant_id, rq.alert_id, rq.actor, "acknowledged",
+                          "its firing was not notified");
   }
   out.notice = EpisodeNotice{"acknowledged", a};
   out.alert = a;
@@ -79,15 +74,11 @@ void comment(PgConnection& db, const ActionRequest& rq, const Alert& before, Act
   out.alert = before;
 }
 
-bool resolve(PgConnection& db, const ActionRequest& rq, const Alert& before,
-             const TargetsLookup& targets, ActionResult& out) {
-  // close_episode() queues the resolved notification only when the firing was notified: the
-  // targets are read only then.
-  const std::vector<DeliveryTarget> t =
-      before.notified && targets ? targets() : std::vector<DeliveryTarget>{};
+bool resolve(PgConnection& db, const ActionRequest& rq, const TargetsLookup& targets,
+             ActionResult& out) {
   std::optional<std::string_view> text;
   if (rq.text) text = *rq.text;
-  auto notice = close_episode(db, rq.tenant_id, rq.alert_id, "manual", rq.actor, text, t);
+  auto notice = close_episode(db, rq.tenant_id, rq.alert_id, "manual", rq.actor, text, targets);
   if (!notice) return false;  // not open: cannot happen under the lock after decide_action()
   out.alert = notice->alert;
   out.notice = std::move(notice);
@@ -170,7 +161,7 @@ ActionResult perform_action(PgConnection& db, AlertAction action, const ActionRe
       comment(db, rq, *current, out);
       break;
     case AlertAction::resolve:
-      if (!resolve(db, rq, *current, targets, out)) {
+      if (!resolve(db, rq, targets, out)) {
         out.kind = ActionResult::Kind::refused;
         out.reason = refusal_reason(action, current->status);
         return out;

@@ -1,7 +1,9 @@
 #include "evaluator/alerts/episode_log.hpp"
 
+#include <memory>
 #include <stdexcept>
 
+#include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 
 namespace ste::eval {
@@ -9,6 +11,14 @@ namespace ste::eval {
 std::string hub_event_type(std::string_view event) { return "sensor.alert." + std::string(event); }
 
 std::string workflow_event(std::string_view event) { return "alert." + std::string(event); }
+
+TargetsLookup read_once(TargetsLookup targets) {
+  auto read = std::make_shared<std::optional<std::vector<DeliveryTarget>>>();
+  return [read, targets = std::move(targets)] {
+    if (!*read) *read = targets ? targets() : std::vector<DeliveryTarget>{};
+    return **read;
+  };
+}
 
 void lock_fingerprint(PgConnection& db, const std::string& rule_id, std::int64_t device_id) {
   // The same key as before episodes existed, so a mixed-version fleet during an upgrade still
@@ -46,6 +56,14 @@ void queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& a
         {alert.id, std::to_string(tenant_id), t.target, t.url, t.credential_source, credential,
          std::string(event), std::to_string(seq), payload});
   }
+}
+
+void suppress_notification(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
+                           std::string_view actor, std::string_view transition,
+                           std::string_view reason) {
+  JsonWriter w;
+  w.begin_object().field("transition", transition).field("reason", reason).end_object();
+  append_event(db, tenant_id, alert_id, "notification_suppressed", actor, std::nullopt, w.str());
 }
 
 }  // namespace ste::eval

@@ -5,6 +5,7 @@
 /// lock_fingerprint() in that transaction, so changes of one (rule, device) are serialised across
 /// every evaluator instance and each transition is decided, logged and notified exactly once.
 /// Thin adapter over libpq; tested against a real server.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,9 +39,22 @@ int append_event(PgConnection& db, std::int64_t tenant_id, const std::string& al
                  std::string_view kind, std::string_view actor,
                  std::optional<TimePoint> data_ts = std::nullopt, std::string_view detail = "{}");
 
+/// The outbox targets of a tenant, read (on the transaction's connection) only when a transition
+/// notifies.
+using TargetsLookup = std::function<std::vector<DeliveryTarget>()>;
+
+/// `targets` (none when empty), read at most once however often the result is called: one
+/// transaction that notifies several transitions reads the tenant's targets once.
+TargetsLookup read_once(TargetsLookup targets);
+
 /// Writes one outbox row per target for the transition logged as `seq`, carrying the alert object
 /// as it is now; the Idempotency-Key of its requests is "<alert id>:<seq>".
 void queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& alert, int seq,
                         std::string_view event, const std::vector<DeliveryTarget>& targets);
+
+/// Logs that `transition` (fired, resolved, acknowledged) notifies nobody, and why.
+void suppress_notification(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
+                           std::string_view actor, std::string_view transition,
+                           std::string_view reason);
 
 }  // namespace ste::eval

@@ -23,7 +23,6 @@ constexpr const char* kStateSql = R"SQL(
 SELECT (extract(epoch FROM now()) * 1000000)::bigint,
        (extract(epoch FROM f.seen_until) * 1000000)::bigint,
        (extract(epoch FROM f.last_notified_at) * 1000000)::bigint,
-       a.notified,
        a.id, a.status,
        (extract(epoch FROM a.started_at) * 1000000)::bigint,
        (extract(epoch FROM a.clear_since) * 1000000)::bigint,
@@ -63,12 +62,10 @@ double peak_candidate(const Rule& rule, const Tuple& t, const std::optional<Firi
   return t.last;
 }
 
-std::string detail_json(std::initializer_list<std::pair<const char*, std::string>> text,
-                        std::optional<bool> notified = std::nullopt) {
+std::string detail_json(std::initializer_list<std::pair<const char*, std::string>> text) {
   JsonWriter w;
   w.begin_object();
   for (const auto& [k, v] : text) w.field(k, v);
-  if (notified) w.field("notified", *notified);
   w.end_object();
   return w.take();
 }
@@ -186,13 +183,13 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
   state.seen_until = opt_us(s, 1);
   std::optional<TimePoint> last_notified = opt_us(s, 2);
   std::optional<std::string> open_id;
-  if (!s.is_null(0, 4)) {
-    open_id = std::string(s.text(0, 4));
+  if (!s.is_null(0, 3)) {
+    open_id = std::string(s.text(0, 3));
     OpenEpisode ep;
-    ep.status = s.text(0, 5) == "firing" ? EpisodeStatus::firing : EpisodeStatus::pending;
-    ep.started_at = from_epoch_us(s.int64(0, 6));
-    ep.clear_since = opt_us(s, 7);
-    ep.last_reading_ts = from_epoch_us(s.int64(0, 8));
+    ep.status = s.text(0, 4) == "firing" ? EpisodeStatus::firing : EpisodeStatus::pending;
+    ep.started_at = from_epoch_us(s.int64(0, 5));
+    ep.clear_since = opt_us(s, 6);
+    ep.last_reading_ts = from_epoch_us(s.int64(0, 7));
     state.open = ep;
   }
   const EpisodeStep step = step_episode(
@@ -204,22 +201,13 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
   }
   out.events = step.events;
 
-  std::optional<std::vector<DeliveryTarget>> target_list;
-  const auto tenant_targets = [&]() -> const std::vector<DeliveryTarget>& {
-    if (!target_list) target_list = targets ? targets() : std::vector<DeliveryTarget>{};
-    return *target_list;
-  };
-  bool firing_notified = false;  // of the episode being stepped
-  if (open_id) {
-    firing_notified = s.boolean(0, 3);
-    record_reading(db, t.tenant_id, *open_id, in);
-  }
+  const TargetsLookup tenant_targets = read_once(targets);
+  if (open_id) record_reading(db, t.tenant_id, *open_id, in);
   std::optional<TimePoint> notified_at;
   for (const EpisodeEvent& e : step.events) {
     switch (e.kind) {
       case Kind::opened:
         open_id = open_episode(db, in, e.at);
-        firing_notified = false;
         break;
       case Kind::fired: {
         const bool notify = decide_cooldown(last_notified, db_now, rule.cooldown_minutes) ==
@@ -237,15 +225,12 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
           notified_at = db_now;
           ++out.notified;
         } else {
-          append_event(db, t.tenant_id, *open_id, "notification_suppressed", "evaluator",
-                       std::nullopt,
-                       detail_json({{"transition", "fired"},
-                                    {"reason", fmt::format("inside the rule's cooldown of {} "
-                                                           "minutes since the last notification",
-                                                           rule.cooldown_minutes)}}));
+          suppress_notification(db, t.tenant_id, *open_id, "evaluator", "fired",
+                                fmt::format("inside the rule's cooldown of {} minutes since the "
+                                            "last notification",
+                                            rule.cooldown_minutes));
           ++out.suppressed;
         }
-        firing_notified = notify;
         out.notices.push_back({"created", a});
         break;
       }
@@ -259,24 +244,10 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
         open_id.reset();
         break;
       case Kind::resolved: {
-        db.exec(
-            "UPDATE alerts SET status = 'resolved', resolved_at = now(), resolve_reason = "
-            "'cleared', clear_since = NULL, version = version + 1, updated_at = now() "
-            "WHERE tenant_id = $1 AND id = $2",
-            {tenant, *open_id});
-        const int seq = append_event(db, t.tenant_id, *open_id, "resolved", "evaluator", e.at,
-                                     detail_json({{"reason", "cleared"}}));
-        const Alert a = *load_alert(db, t.tenant_id, *open_id);
-        if (firing_notified) {
-          queue_notification(db, t.tenant_id, a, seq, "resolved", tenant_targets());
-          ++out.notified;
-        } else {
-          append_event(
-              db, t.tenant_id, *open_id, "notification_suppressed", "evaluator", std::nullopt,
-              detail_json({{"transition", "resolved"}, {"reason", "its firing was not notified"}}));
-          ++out.suppressed;
-        }
-        out.notices.push_back({"resolved", a});
+        auto notice = close_episode(db, t.tenant_id, *open_id, "cleared", "evaluator", std::nullopt,
+                                    tenant_targets, e.at);
+        ++(notice->alert.notified ? out.notified : out.suppressed);
+        out.notices.push_back(std::move(*notice));
         open_id.reset();
         break;
       }
@@ -316,26 +287,26 @@ std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant
                                            const std::string& alert_id, std::string_view reason,
                                            std::string_view actor,
                                            std::optional<std::string_view> comment,
-                                           const std::vector<DeliveryTarget>& targets) {
+                                           const TargetsLookup& targets,
+                                           std::optional<TimePoint> data_ts) {
   auto r = db.exec(
       "UPDATE alerts SET status = 'resolved', resolved_at = now(), resolve_reason = $3, "
       "clear_since = NULL, version = version + 1, updated_at = now() "
       "WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'firing') RETURNING notified",
       {std::to_string(tenant_id), alert_id, std::string(reason)});
   if (r.rows() == 0) return std::nullopt;
-  const bool notified = r.boolean(0, 0);
   JsonWriter w;
   w.begin_object().field("reason", reason);
   if (comment) w.field("comment", *comment);
   w.end_object();
-  const int seq = append_event(db, tenant_id, alert_id, "resolved", actor, std::nullopt, w.str());
+  const int seq = append_event(db, tenant_id, alert_id, "resolved", actor, data_ts, w.str());
   const Alert a = *load_alert(db, tenant_id, alert_id);
-  if (notified) {
-    queue_notification(db, tenant_id, a, seq, "resolved", targets);
+  if (a.notified) {
+    queue_notification(db, tenant_id, a, seq, "resolved",
+                       targets ? targets() : std::vector<DeliveryTarget>{});
   } else {
-    append_event(
-        db, tenant_id, alert_id, "notification_suppressed", actor, std::nullopt,
-        detail_json({{"transition", "resolved"}, {"reason", "its firing was not notified"}}));
+    suppress_notification(db, tenant_id, alert_id, actor, "resolved",
+                          "its firing was not notified");
   }
   return EpisodeNotice{"resolved", a};
 }
@@ -343,16 +314,17 @@ std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant
 std::vector<EpisodeNotice> close_rule_episodes(PgConnection& db, std::int64_t tenant_id,
                                                const std::string& rule_id, std::string_view reason,
                                                std::string_view actor,
-                                               const std::vector<DeliveryTarget>& targets) {
+                                               const TargetsLookup& targets) {
   auto open = db.exec(
       "SELECT id, device_id FROM alerts WHERE tenant_id = $1 AND rule_id = $2 "
       "AND status IN ('pending', 'firing') ORDER BY device_id",
       {std::to_string(tenant_id), rule_id});
   std::vector<EpisodeNotice> out;
+  const TargetsLookup once = read_once(targets);
   for (int i = 0; i < open.rows(); ++i) {
     lock_fingerprint(db, rule_id, open.int64(i, 1));
     if (auto n = close_episode(db, tenant_id, std::string(open.text(i, 0)), reason, actor,
-                               std::nullopt, targets)) {
+                               std::nullopt, once)) {
       out.push_back(std::move(*n));
     }
   }

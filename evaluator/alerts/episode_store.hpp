@@ -60,21 +60,19 @@ struct TupleOutcome {
   std::vector<EpisodeNotice> notices;  ///< fired and resolved transitions, for NATS
 };
 
-/// The outbox targets of a tenant, read on the transaction's connection only when a transition
-/// notifies.
-using TargetsLookup = std::function<std::vector<DeliveryTarget>()>;
-
 TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const TargetsLookup& targets);
 
-/// Resolves the open episode `alert_id` with `reason` (manual, rule_changed, rule_deleted,
-/// rule_disabled) by `actor`. The caller holds the fingerprint lock in its transaction. The
-/// resolved notification goes out only if the firing one did. Returns the notice to publish, or
-/// nullopt when the episode was not open.
+/// Resolves the open episode `alert_id` with `reason` (cleared, manual, rule_changed,
+/// rule_deleted, rule_disabled) by `actor`, `data_ts` the reading it was decided at (cleared).
+/// The caller holds the fingerprint lock in its transaction. The resolved notification goes out
+/// (targets read then) only if the firing one did. Returns the notice to publish, or nullopt
+/// when the episode was not open.
 std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant_id,
                                            const std::string& alert_id, std::string_view reason,
                                            std::string_view actor,
                                            std::optional<std::string_view> comment,
-                                           const std::vector<DeliveryTarget>& targets);
+                                           const TargetsLookup& targets,
+                                           std::optional<TimePoint> data_ts = std::nullopt);
 
 /// Resolves every open episode of `rule_id` with `reason`, each under its fingerprint lock, in
 /// the caller's transaction (a rule edit or delete commits with its episodes). Returns the
@@ -82,6 +80,6 @@ std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant
 std::vector<EpisodeNotice> close_rule_episodes(PgConnection& db, std::int64_t tenant_id,
                                                const std::string& rule_id, std::string_view reason,
                                                std::string_view actor,
-                                               const std::vector<DeliveryTarget>& targets);
+                                               const TargetsLookup& targets);
 
 }  // namespace ste::eval

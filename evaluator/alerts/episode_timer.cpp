@@ -8,6 +8,7 @@
 #include "evaluator/alerts/episode_events.hpp"
 #include "evaluator/alerts/episode_store.hpp"
 #include "evaluator/evaluation/deviation_stats.hpp"
+#include "evaluator/evaluation/rule_cache.hpp"
 #include "evaluator/evaluation/summary_evaluator.hpp"
 
 namespace ste::eval {
@@ -39,12 +40,10 @@ RETURNING id
 )SQL";
 
 // Open episodes whose series has stored readings newer than their fingerprint's seen_until,
-// while that is older than the grace period: the readings (newest 10,000) with the rule.
+// while that is older than the grace period: the rule (rule_from_row), then the episode's device
+// and tenant, then its readings (the newest 10,000), oldest first.
 constexpr const char* kCatchUpSql = R"SQL(
-SELECT a.tenant_id, a.rule_id, a.device_id, a.device_key, a.metric, t.slug,
-       r.condition, r.threshold, r.clear_threshold, r.window_minutes, r.cooldown_minutes,
-       r.severity, r.for_minutes, r.clear_for_minutes,
-       (extract(epoch FROM r.updated_at) * 1000000)::bigint,
+SELECT {rule_columns}, a.device_id, a.device_key, t.slug,
        x.value, (extract(epoch FROM x.time) * 1000000)::bigint
 FROM alerts a
 JOIN tenants t ON t.id = a.tenant_id
@@ -67,41 +66,27 @@ ORDER BY a.tenant_id, a.rule_id, a.device_id, x.time
 CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
                                std::chrono::seconds catch_up_after) {
   CatchUp out;
-  auto r = db.exec(kCatchUpSql, {std::to_string(catch_up_after.count())});
+  static const std::string sql =
+      fmt::format(fmt::runtime(kCatchUpSql), fmt::arg("rule_columns", kRuleColumns));
+  auto r = db.exec(sql, {std::to_string(catch_up_after.count())});
+  constexpr int k = kRuleColumnCount;  // the episode's own columns start here
   int i = 0;
   while (i < r.rows()) {
     // One group of rows per episode, oldest reading first: folded into one tuple.
-    Rule rule;
-    rule.id = std::string(r.text(i, 1));
-    rule.tenant_id = r.int64(i, 0);
-    rule.metric = std::string(r.text(i, 4));
-    rule.condition = parse_condition(r.text(i, 6)).value_or(Condition::above_threshold);
-    rule.threshold = r.float8(i, 7);
-    if (!r.is_null(i, 8)) rule.clear_threshold = r.float8(i, 8);
-    rule.window_minutes = static_cast<int>(r.int64(i, 9));
-    rule.cooldown_minutes = static_cast<int>(r.int64(i, 10));
-    rule.severity = parse_severity(r.text(i, 11)).value_or(Severity::warning);
-    rule.for_minutes = static_cast<int>(r.int64(i, 12));
-    rule.clear_for_minutes = static_cast<int>(r.int64(i, 13));
-    rule.updated_us = r.int64(i, 14);
+    const std::optional<Rule> parsed = rule_from_row(r, i);
+    const std::string rule_id(r.text(i, 0));
+    const std::int64_t device_id = r.int64(i, k);
     Tuple t;
-    t.tenant_id = rule.tenant_id;
-    t.device_id = r.int64(i, 2);
-    t.device = std::string(r.text(i, 3));
-    t.metric = rule.metric;
-    t.tenant = std::string(r.text(i, 5));
-    const int first = i;
-    for (; i < r.rows() && r.int64(i, 0) == t.tenant_id && r.text(i, 1) == rule.id &&
-           r.int64(i, 2) == t.device_id;
-         ++i) {
-      const double v = r.float8(i, 15);
-      const TimePoint ts = from_epoch_us(r.int64(i, 16));
-      if (i == first || v < t.min) t.min = v, t.min_ts = ts;
-      if (i == first || v > t.max) t.max = v, t.max_ts = ts;
-      t.last = v;
-      t.last_ts = ts;
-      ++t.count;
+    t.tenant_id = r.int64(i, 1);
+    t.device_id = device_id;
+    t.metric = std::string(r.text(i, 3));
+    t.device = std::string(r.text(i, k + 1));
+    t.tenant = std::string(r.text(i, k + 2));
+    for (; i < r.rows() && r.text(i, 0) == rule_id && r.int64(i, k) == device_id; ++i) {
+      add_reading(t, r.float8(i, k + 3), from_epoch_us(r.int64(i, k + 4)));
     }
+    if (!parsed) continue;
+    const Rule& rule = *parsed;
     std::vector<WindowStats> stats(2);
     if (rule.condition == Condition::deviation_from_mean) {
       stats = query_window_stats(

@@ -189,7 +189,7 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
           std::vector<eval::EpisodeNotice> notices;
           if (auto reason = closing_reason(old, in)) {
             notices = eval::close_rule_episodes(db, t.id, id, *reason, t.key_name,
-                                                effects.targets(db, t.id));
+                                                [&] { return effects.targets(db, t.id); });
           }
           tx.commit();
           effects.published(notices);
@@ -197,20 +197,20 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
         }));
 
   s.Delete(R"(/api/rules/([^/]+))",
-           tenant_endpoint(
-               pool, [&effects](const auto& req, auto& res, const Tenant& t, PgConnection& db) {
-                 const std::string id = req.matches[1];
-                 if (!is_uuid(id)) return rule_not_found(res, id);
-                 PgTransaction tx(db);
-                 auto r = db.exec("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2",
-                                  {std::to_string(t.id), id});
-                 if (r.affected() == 0) return rule_not_found(res, id);
-                 auto notices = eval::close_rule_episodes(db, t.id, id, "rule_deleted", t.key_name,
-                                                          effects.targets(db, t.id));
-                 tx.commit();
-                 effects.published(notices);
-                 res.status = 204;
-               }));
+           tenant_endpoint(pool, [&effects](const auto& req, auto& res, const Tenant& t,
+                                            PgConnection& db) {
+             const std::string id = req.matches[1];
+             if (!is_uuid(id)) return rule_not_found(res, id);
+             PgTransaction tx(db);
+             auto r = db.exec("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2",
+                              {std::to_string(t.id), id});
+             if (r.affected() == 0) return rule_not_found(res, id);
+             auto notices = eval::close_rule_episodes(db, t.id, id, "rule_deleted", t.key_name,
+                                                      [&] { return effects.targets(db, t.id); });
+             tx.commit();
+             effects.published(notices);
+             res.status = 204;
+           }));
 }
 
 }  // namespace ste::api

@@ -1,5 +1,6 @@
 #include "evaluator/evaluation/rule_cache.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 
 #include "common/log.hpp"
@@ -11,40 +12,49 @@ constexpr auto kPollEvery = std::chrono::milliseconds{200};
 constexpr auto kFullReloadEvery = std::chrono::seconds{60};  // safety net for a lost NOTIFY
 }  // namespace
 
+const char* const kRuleColumns =
+    "r.id, r.tenant_id, r.name, r.metric, r.device_key, r.condition, r.threshold, "
+    "r.window_minutes, r.cooldown_minutes, r.severity, r.enabled, r.for_minutes, "
+    "r.clear_threshold, r.clear_for_minutes, r.renotify_minutes, "
+    "(extract(epoch FROM r.updated_at) * 1000000)::bigint";
+
+std::optional<Rule> rule_from_row(const PgResult& r, int i, int first) {
+  const auto c = [first](int k) { return first + k; };
+  const auto cond = parse_condition(r.text(i, c(5)));
+  const auto sev = parse_severity(r.text(i, c(9)));
+  if (!cond || !sev) return std::nullopt;
+  Rule rule;
+  rule.id = std::string(r.text(i, c(0)));
+  rule.tenant_id = r.int64(i, c(1));
+  rule.name = std::string(r.text(i, c(2)));
+  rule.metric = std::string(r.text(i, c(3)));
+  rule.device = r.opt_text(i, c(4));
+  rule.condition = *cond;
+  rule.threshold = r.float8(i, c(6));
+  rule.window_minutes = static_cast<int>(r.int64(i, c(7)));
+  rule.cooldown_minutes = static_cast<int>(r.int64(i, c(8)));
+  rule.severity = *sev;
+  rule.enabled = r.boolean(i, c(10));
+  rule.for_minutes = static_cast<int>(r.int64(i, c(11)));
+  if (!r.is_null(i, c(12))) rule.clear_threshold = r.float8(i, c(12));
+  rule.clear_for_minutes = static_cast<int>(r.int64(i, c(13)));
+  rule.renotify_minutes = static_cast<int>(r.int64(i, c(14)));
+  rule.updated_us = r.int64(i, c(15));
+  return rule;
+}
+
 std::vector<Rule> load_rules(PgConnection& db) {
-  auto r = db.exec(
-      "SELECT id, tenant_id, name, metric, device_key, condition, threshold, window_minutes, "
-      "cooldown_minutes, severity, enabled, for_minutes, clear_threshold, clear_for_minutes, "
-      "renotify_minutes, (extract(epoch FROM updated_at) * 1000000)::bigint "
-      "FROM alert_rules WHERE enabled");
+  auto r = db.exec(fmt::format("SELECT {} FROM alert_rules r WHERE r.enabled", kRuleColumns));
   std::vector<Rule> rules;
   rules.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
-    Rule rule;
-    rule.id = std::string(r.text(i, 0));
-    rule.tenant_id = r.int64(i, 1);
-    rule.name = std::string(r.text(i, 2));
-    rule.metric = std::string(r.text(i, 3));
-    rule.device = r.opt_text(i, 4);
-    const auto cond = parse_condition(r.text(i, 5));
-    const auto sev = parse_severity(r.text(i, 9));
-    if (!cond || !sev) {
-      // The schema's CHECK constraints make this unreachable; a bad rule must not stop the rest.
-      log::warn("rule skipped: unknown condition or severity", {{"rule_id", rule.id}});
+    auto rule = rule_from_row(r, i);
+    if (!rule) {
+      // A bad rule must not stop the rest.
+      log::warn("rule skipped: unknown condition or severity", {{"rule_id", r.text(i, 0)}});
       continue;
     }
-    rule.condition = *cond;
-    rule.threshold = r.float8(i, 6);
-    rule.window_minutes = static_cast<int>(r.int64(i, 7));
-    rule.cooldown_minutes = static_cast<int>(r.int64(i, 8));
-    rule.severity = *sev;
-    rule.enabled = r.boolean(i, 10);
-    rule.for_minutes = static_cast<int>(r.int64(i, 11));
-    if (!r.is_null(i, 12)) rule.clear_threshold = r.float8(i, 12);
-    rule.clear_for_minutes = static_cast<int>(r.int64(i, 13));
-    rule.renotify_minutes = static_cast<int>(r.int64(i, 14));
-    rule.updated_us = r.int64(i, 15);
-    rules.push_back(std::move(rule));
+    rules.push_back(std::move(*rule));
   }
   return rules;
 }

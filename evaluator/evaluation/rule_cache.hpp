@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -16,6 +17,14 @@
 #include "evaluator/evaluation/rule.hpp"
 
 namespace ste::eval {
+
+/// The alert_rules columns rule_from_row() reads, for `FROM alert_rules r`.
+extern const char* const kRuleColumns;
+inline constexpr int kRuleColumnCount = 16;
+
+/// The rule in row `i` of a result selecting kRuleColumns from column `first` on; nullopt for a
+/// condition or severity this build does not know (the schema's CHECKs make that unreachable).
+std::optional<Rule> rule_from_row(const PgResult& r, int i, int first = 0);
 
 /// Loads every enabled rule (one query).
 std::vector<Rule> load_rules(PgConnection& db);
