@@ -93,7 +93,7 @@ CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
           db, {{t.tenant_id, t.device_id, t.metric, minute_start(t.min_ts), rule.window_minutes},
                {t.tenant_id, t.device_id, t.metric, minute_start(t.max_ts), rule.window_minutes}});
     }
-    const EpisodeInput in = judge_tuple(rule, t, &stats[0], &stats[1]);
+    const EpisodeInput in = judge_tuple(rule, t, &stats[0], &stats[1]).input;
     const TupleOutcome o = apply_tuple(
         db, in, [&db, &t, &defaults] { return targets_for_tenant(db, t.tenant_id, defaults); });
     if (o.kind != TupleOutcome::Kind::applied) continue;

@@ -47,14 +47,21 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   if (auto e = unknown_query_param(req, {"device", "metric", "rule_id", "since", "until", "limit",
                                          "cursor", "status", "acked", "severity", "sort"}))
     return send_error(res, *e);
-  auto limit = parse_limit(query_param(req, "limit"), kDefaultLimit, kMaxLimit);
-  if (auto* e = std::get_if<ApiError>(&limit)) return send_error(res, *e);
-  auto since = parse_time_param(query_param(req, "since"), "since");
-  if (auto* e = std::get_if<ApiError>(&since)) return send_error(res, *e);
-  auto until = parse_time_param(query_param(req, "until"), "until");
-  if (auto* e = std::get_if<ApiError>(&until)) return send_error(res, *e);
+  int n = kDefaultLimit;
+  std::optional<TimePoint> since, until;
   AlertListFilter f;
-  if (!read_param(req, res, "status", parse_status_filter, f.statuses) ||
+  const auto time_param = [](const char* name) {
+    return [name](const std::optional<std::string>& v) { return parse_time_param(v, name); };
+  };
+  if (!read_param(
+          req, res, "limit",
+          [](const std::optional<std::string>& v) {
+            return parse_limit(v, kDefaultLimit, kMaxLimit);
+          },
+          n) ||
+      !read_param(req, res, "since", time_param("since"), since) ||
+      !read_param(req, res, "until", time_param("until"), until) ||
+      !read_param(req, res, "status", parse_status_filter, f.statuses) ||
       !read_param(req, res, "acked", parse_acked_filter, f.acked) ||
       !read_param(req, res, "severity", parse_severity_filter, f.severities) ||
       !read_param(req, res, "sort", parse_alert_sort, f.sort)) {
@@ -86,10 +93,8 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
   if (auto d = query_param(req, "device")) add("a.device_key = ", *d);
   if (auto m = query_param(req, "metric")) add("a.metric = ", *m);
   if (rule_id) add("a.rule_id = ", *rule_id);
-  if (auto s = std::get<std::optional<TimePoint>>(since))
-    add("a.created_at >= ", format_rfc3339_us(*s));
-  if (auto u = std::get<std::optional<TimePoint>>(until))
-    add("a.created_at < ", format_rfc3339_us(*u));
+  if (since) add("a.created_at >= ", format_rfc3339_us(*since));
+  if (until) add("a.created_at < ", format_rfc3339_us(*until));
   if (!f.statuses.empty()) {
     PgArrayBuilder statuses;
     for (auto s : f.statuses) statuses.add(eval::episode_status_name(s));
@@ -124,7 +129,6 @@ void list_alerts(const httplib::Request& req, httplib::Response& res, const Tena
           kSeverityRank, n - 3, n - 2, n - 1, n);
     }
   }
-  const int n = std::get<int>(limit);
   params.push_back(std::to_string(n + 1));  // one extra row tells whether another page exists
   auto r = db.exec(fmt::format("SELECT {} FROM alerts a JOIN tenants t ON t.id = a.tenant_id "
                                "WHERE {} ORDER BY {} LIMIT ${}",
@@ -165,14 +169,14 @@ void alert_summary(const httplib::Request& req, httplib::Response& res, const Te
       "count(*) FILTER (WHERE acked_at IS NULL) FROM alerts "
       "WHERE tenant_id = $1 AND status IN ('pending', 'firing') GROUP BY severity",
       {tenant});
-  // The statuses of GET /api/devices: device_status() against the tenant's cutoff, counted in
-  // the database (last_seen_at is the device's last received time, server clock).
+  // The statuses of GET /api/devices against the tenant's cutoff, counted in the database
+  // (last_seen_at is the device's last received time, server clock).
   const TimePoint cutoff = device_offline_cutoff(db, t.id);
-  auto devices = db.exec(
-      "SELECT count(*) FILTER (WHERE last_seen_at >= $2), "
-      "count(*) FILTER (WHERE last_seen_at < $2), "
-      "count(*) FILTER (WHERE last_seen_at IS NULL) FROM devices WHERE tenant_id = $1",
-      {tenant, format_rfc3339_us(cutoff)});
+  auto devices =
+      db.exec(fmt::format("SELECT {} AS status, count(*) FROM devices WHERE tenant_id = $1 "
+                          "GROUP BY 1",
+                          device_status_sql("last_seen_at", "$2")),
+              {tenant, format_rfc3339_us(cutoff)});
   JsonWriter w;
   w.begin_object().key("open").begin_object();
   for (auto s : {eval::Severity::critical, eval::Severity::warning, eval::Severity::info}) {
@@ -188,9 +192,13 @@ void alert_summary(const httplib::Request& req, httplib::Response& res, const Te
     w.end_object();
   }
   w.end_object().key("devices").begin_object();
-  w.field(device_status_name(DeviceStatus::online), devices.int64(0, 0));
-  w.field(device_status_name(DeviceStatus::offline), devices.int64(0, 1));
-  w.field(device_status_name(DeviceStatus::never_seen), devices.int64(0, 2));
+  for (auto s : {DeviceStatus::online, DeviceStatus::offline, DeviceStatus::never_seen}) {
+    std::int64_t n = 0;
+    for (int i = 0; i < devices.rows(); ++i) {
+      if (devices.text(i, 0) == device_status_name(s)) n = devices.int64(i, 1);
+    }
+    w.field(device_status_name(s), n);
+  }
   w.end_object().end_object();
   send_json(res, 200, w.take());
 }
@@ -255,7 +263,7 @@ void send_alert(httplib::Response& res, int status, PgConnection& db, std::int64
   send_json(res, status, w.take());
 }
 
-void register_alert_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects&) {
+void register_alert_routes(httplib::Server& s, PgPool& pool) {
   s.Get("/api/alerts", tenant_endpoint(pool, list_alerts));
   // Before /api/alerts/{id}, whose pattern "summary" would match too.
   s.Get("/api/alerts/summary", tenant_endpoint(pool, alert_summary));

@@ -60,7 +60,7 @@ using TenantHandler =
 httplib::Server::Handler tenant_endpoint(PgPool& pool, TenantHandler handler);
 
 /// Registers the resource handlers (one function per resource file).
-void register_alert_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects& effects);
+void register_alert_routes(httplib::Server& s, PgPool& pool);
 void register_alert_action_routes(httplib::Server& s, PgPool& pool, const EpisodeEffects& effects);
 void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_tenant,
                           const EpisodeEffects& effects);

@@ -205,7 +205,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
         break;
     }
   });
-  register_alert_routes(server, pool_, effects_);
+  register_alert_routes(server, pool_);
   register_alert_action_routes(server, pool_, effects_);
   register_rule_routes(server, pool_, limits_.max_rules_per_tenant, effects_);
   register_device_routes(server, pool_);

@@ -1,5 +1,7 @@
 #include "evaluator/api/device_status.hpp"
 
+#include <fmt/format.h>
+
 namespace ste::api {
 
 std::string_view device_status_name(DeviceStatus s) {
@@ -61,6 +63,14 @@ std::variant<DeviceStatusFilter, ApiError> parse_device_status_filter(
     rest.remove_prefix(comma + 1);
   }
   return f;
+}
+
+std::string device_status_sql(std::string_view column, std::string_view cutoff_param) {
+  return fmt::format(
+      "(CASE WHEN {0} IS NULL THEN '{2}' WHEN {0} >= {1}::timestamptz THEN '{3}' "
+      "ELSE '{4}' END)",
+      column, cutoff_param, device_status_name(DeviceStatus::never_seen),
+      device_status_name(DeviceStatus::online), device_status_name(DeviceStatus::offline));
 }
 
 }  // namespace ste::api

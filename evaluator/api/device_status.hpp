@@ -4,9 +4,8 @@
 /// device_offline_minutes ago, else `online`. Pure: "now" is passed in (the API passes the
 /// database's clock, the clock the ingester stamps received times with).
 ///
-/// The decision has one home, offline_cutoff() and device_status(); the SQL that filters or counts
-/// by status compares the stored time with the cutoff computed here (`IS NULL`, `>= cutoff`,
-/// `< cutoff`), which is the same rule.
+/// The decision has one home, offline_cutoff() and device_status(); device_status_sql() is its
+/// one SQL form, for the queries that filter or count by status.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -30,6 +29,10 @@ DeviceStatus device_status(std::optional<TimePoint> last_received, TimePoint cut
 /// The same decision from "now": silent for longer than `offline_after` = offline.
 DeviceStatus device_status(std::optional<TimePoint> last_received, TimePoint now,
                            std::chrono::minutes offline_after);
+
+/// device_status() as a SQL expression yielding device_status_name(): `column` the received time,
+/// `cutoff_param` the placeholder ("$7") bound to offline_cutoff()'s time.
+std::string device_status_sql(std::string_view column, std::string_view cutoff_param);
 
 /// Which statuses a `?status=` filter lets through; all of them without a filter.
 struct DeviceStatusFilter {

@@ -36,15 +36,19 @@ void list_devices(const httplib::Request& req, httplib::Response& res, const Ten
     return send_error(res, invalid_field("cursor must be a device key from next_cursor"));
   const int page = std::get<int>(limit);
   const TimePoint cutoff = device_offline_cutoff(db, t.id);
-  // last_seen_at is the device's last received time (server clock, ingester/batch_writer.cpp);
-  // the three branches are device_status() against the same cutoff.
-  auto r = db.exec(
-      "SELECT device_key, (extract(epoch FROM created_at) * 1000000)::bigint, "
-      "(extract(epoch FROM last_seen_at) * 1000000)::bigint FROM devices WHERE tenant_id = $1 "
-      "AND device_key > $2 AND (($4 AND last_seen_at IS NULL) OR ($5 AND last_seen_at >= $7) OR "
-      "($6 AND last_seen_at < $7)) ORDER BY device_key LIMIT $3",
-      {std::to_string(t.id), after, std::to_string(page + 1), want.never_seen ? "t" : "f",
-       want.online ? "t" : "f", want.offline ? "t" : "f", format_rfc3339_us(cutoff)});
+  PgArrayBuilder wanted;
+  for (auto s : {DeviceStatus::online, DeviceStatus::offline, DeviceStatus::never_seen}) {
+    if (want.accepts(s)) wanted.add(device_status_name(s));
+  }
+  // last_seen_at is the device's last received time (server clock, ingester/batch_writer.cpp).
+  auto r =
+      db.exec(fmt::format("SELECT device_key, (extract(epoch FROM created_at) * 1000000)::bigint, "
+                          "(extract(epoch FROM last_seen_at) * 1000000)::bigint FROM devices "
+                          "WHERE tenant_id = $1 AND device_key > $2 AND {} = ANY($4::text[]) "
+                          "ORDER BY device_key LIMIT $3",
+                          device_status_sql("last_seen_at", "$5")),
+              {std::to_string(t.id), after, std::to_string(page + 1), wanted.finish(),
+               format_rfc3339_us(cutoff)});
   const int shown = std::min(r.rows(), page);
   JsonWriter w;
   w.begin_object().key("devices").begin_array();

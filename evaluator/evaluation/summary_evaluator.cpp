@@ -7,20 +7,23 @@
 
 namespace ste::eval {
 
-EpisodeInput judge_tuple(const Rule& rule, const Tuple& tuple, const WindowStats* min_stats,
-                         const WindowStats* max_stats) {
-  EpisodeInput in{&rule, &tuple, {}, std::nullopt};
+Judgement judge_tuple(const Rule& rule, const Tuple& tuple, const WindowStats* min_stats,
+                      const WindowStats* max_stats) {
+  Judgement j{{&rule, &tuple, {}, std::nullopt}};
+  EpisodeInput& in = j.input;
   if (rule.condition == Condition::deviation_from_mean) {
     const WindowStats none{};
     const WindowStats& lo = min_stats ? *min_stats : none;
     const WindowStats& hi = max_stats ? *max_stats : none;
-    in.firing = evaluate_deviation(rule, tuple, lo, hi).firing;
+    const Evaluation e = evaluate_deviation(rule, tuple, lo, hi);
+    in.firing = e.firing;
+    j.too_few_buckets = e.outcome == Outcome::too_few_buckets;
     in.verdict = deviation_verdict(rule.threshold, tuple, lo, hi);
   } else {
     in.firing = evaluate_threshold(rule, tuple).firing;
     in.verdict = threshold_verdict(rule.condition, rule.threshold, rule.clear_threshold, tuple);
   }
-  return in;
+  return j;
 }
 
 void SummaryEvaluator::apply(const EpisodeInput& input, EvaluationStore& store) {
@@ -113,14 +116,10 @@ void SummaryEvaluator::evaluate(const Summary& summary, EvaluationStore& store) 
   inputs.reserve(candidates.size());
   for (const Candidate& c : candidates) {
     const bool deviation = c.rule->condition == Condition::deviation_from_mean;
-    const EpisodeInput in =
-        judge_tuple(*c.rule, *c.tuple, deviation ? &stats[c.min_request] : nullptr,
-                    deviation ? &stats[c.max_request] : nullptr);
-    if (deviation && stats[c.min_request].buckets < kMinBuckets &&
-        stats[c.max_request].buckets < kMinBuckets) {  // evaluate_deviation's too_few_buckets
-      metrics_.skipped_few_buckets.Increment();
-    }
-    inputs.push_back(in);
+    const Judgement j = judge_tuple(*c.rule, *c.tuple, deviation ? &stats[c.min_request] : nullptr,
+                                    deviation ? &stats[c.max_request] : nullptr);
+    if (j.too_few_buckets) metrics_.skipped_few_buckets.Increment();
+    inputs.push_back(j.input);
   }
 
   // A crossing always goes to its fingerprint; anything else only where an episode is open

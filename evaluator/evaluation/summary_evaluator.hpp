@@ -30,11 +30,17 @@
 namespace ste::eval {
 
 /// How `tuple` stands against `rule`: the verdict (crosses, clears) and the reading that would
-/// open an episode. Deviation rules need the window statistics of the tuple's min and max
-/// minutes (nullptr = none: too few buckets, nothing is decided). Pure; the SummaryEvaluator and
-/// the episode timer's catch-up judge tuples the same way.
-EpisodeInput judge_tuple(const Rule& rule, const Tuple& tuple, const WindowStats* min_stats,
-                         const WindowStats* max_stats);
+/// open an episode; and whether a deviation rule had too few buckets to decide anything.
+struct Judgement {
+  EpisodeInput input;
+  bool too_few_buckets = false;
+};
+
+/// Deviation rules need the window statistics of the tuple's min and max minutes (nullptr =
+/// none: too few buckets, nothing is decided). Pure; the SummaryEvaluator and the episode
+/// timer's catch-up judge tuples the same way.
+Judgement judge_tuple(const Rule& rule, const Tuple& tuple, const WindowStats* min_stats,
+                      const WindowStats* max_stats);
 
 class SummaryEvaluator {
  public:
