@@ -61,6 +61,7 @@ TEST_CASE("An open episode catches up with stored readings no summary applied to
                     {{"STE_NOTIFICATION_HUB_URL", hub.url("")}, {"STE_NODATA_INTERVAL_S", "1"}});
   p.publish("sensors.acme.boiler-1", reading_json("temperature", 90, t0));
   REQUIRE(eventually([&] { return status_of(p) == "firing"; }, 30s));
+  REQUIRE(eventually([&] { return hub.count() == 1; }, 30s));  // before the resolution exists
   exec_sql(p.db_url,
            fmt::format("INSERT INTO readings (tenant_id, device_id, metric, time, value) SELECT "
                        "tenant_id, id, 'temperature', '{}', 50 FROM devices WHERE device_key = "
