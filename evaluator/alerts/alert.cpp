@@ -22,6 +22,17 @@ std::string alert_message(const Rule& rule, const std::string& device, double va
       }
       return fmt::format("{} {} deviates from the mean by more than {} stddev on {}", rule.metric,
                          value, rule.threshold, device);
+    case Condition::no_data: {
+      // `value` is how long the device or series has been silent, in minutes.
+      const auto minutes = static_cast<long long>(value);
+      const char* unit = minutes == 1 ? "minute" : "minutes";
+      if (rule.metric == "*") {
+        return fmt::format("{} sent no reading for {} {} (silent_minutes {})", device, minutes,
+                           unit, rule.silent_minutes);
+      }
+      return fmt::format("{} sent no {} reading for {} {} (silent_minutes {})", device, rule.metric,
+                         minutes, unit, rule.silent_minutes);
+    }
   }
   return fmt::format("{} {} on {}", rule.metric, value, device);
 }

@@ -50,7 +50,9 @@ std::string_view episode_status_name(EpisodeStatus s);
 std::optional<EpisodeStatus> parse_episode_status(std::string_view s);
 
 /// e.g. "temperature 93.2 above 80 on boiler-7", "pressure 1.2 below 2 on pump-1",
-/// "flow 40 deviates from mean 20 by more than 3 stddev (stddev 0.5) on meter-2". Numbers are
+/// "flow 40 deviates from mean 20 by more than 3 stddev (stddev 0.5) on meter-2", for no_data
+/// (`value` = minutes silent) "boiler-7 sent no temperature reading for 31 minutes
+/// (silent_minutes 30)" or, metric "*", "boiler-7 sent no reading for ...". Numbers are
 /// written in their shortest round-trip form (80.0 -> "80").
 std::string alert_message(const Rule& rule, const std::string& device, double value,
                           std::optional<double> mean, std::optional<double> stddev);

@@ -58,6 +58,8 @@ double peak_candidate(const Rule& rule, const Tuple& t, const std::optional<Firi
       return t.min;
     case Condition::deviation_from_mean:
       return firing ? firing->value : t.last;
+    case Condition::no_data:  // never applied from a summary (RuleSet leaves it out)
+      break;
   }
   return t.last;
 }
@@ -212,26 +214,15 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
       case Kind::fired: {
         const bool notify = decide_cooldown(last_notified, db_now, rule.cooldown_minutes) ==
                             CooldownDecision::allow;
-        db.exec(
-            "UPDATE alerts SET status = 'firing', fired_at = now(), notified = $3, "
-            "last_notified_at = CASE WHEN $3 THEN now() END, version = version + 1, "
-            "updated_at = now() WHERE tenant_id = $1 AND id = $2",
-            {tenant, *open_id, notify ? "true" : "false"});
-        const int seq = append_event(db, t.tenant_id, *open_id, "fired", "evaluator", e.at, "{}");
-        const Alert a = *load_alert(db, t.tenant_id, *open_id);
+        out.notices.push_back(fire_episode(db, t.tenant_id, *open_id, notify, rule.cooldown_minutes,
+                                           e.at, tenant_targets));
         if (notify) {
-          queue_notification(db, t.tenant_id, a, seq, "created", tenant_targets());
           last_notified = db_now;
           notified_at = db_now;
           ++out.notified;
         } else {
-          suppress_notification(db, t.tenant_id, *open_id, "evaluator", "fired",
-                                fmt::format("inside the rule's cooldown of {} minutes since the "
-                                            "last notification",
-                                            rule.cooldown_minutes));
           ++out.suppressed;
         }
-        out.notices.push_back({"created", a});
         break;
       }
       case Kind::cancelled:
@@ -281,6 +272,29 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
        opt_time_param(notified_at)});
   tx.commit();
   return out;
+}
+
+EpisodeNotice fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
+                           bool notify, int cooldown_minutes, TimePoint data_ts,
+                           const TargetsLookup& targets) {
+  const std::string tenant = std::to_string(tenant_id);
+  db.exec(
+      "UPDATE alerts SET status = 'firing', fired_at = now(), notified = $3, "
+      "last_notified_at = CASE WHEN $3 THEN now() END, version = version + 1, "
+      "updated_at = now() WHERE tenant_id = $1 AND id = $2",
+      {tenant, alert_id, notify ? "true" : "false"});
+  const int seq = append_event(db, tenant_id, alert_id, "fired", "evaluator", data_ts, "{}");
+  const Alert a = *load_alert(db, tenant_id, alert_id);
+  if (notify) {
+    queue_notification(db, tenant_id, a, seq, "created",
+                       targets ? targets() : std::vector<DeliveryTarget>{});
+  } else {
+    suppress_notification(
+        db, tenant_id, alert_id, "evaluator", "fired",
+        fmt::format("inside the rule's cooldown of {} minutes since the last notification",
+                    cooldown_minutes));
+  }
+  return {"created", a};
 }
 
 std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant_id,

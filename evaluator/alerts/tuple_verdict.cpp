@@ -12,6 +12,7 @@ bool clear_threshold_valid(Condition condition, double threshold, double clear_t
     case Condition::below_threshold:
       return clear_threshold >= threshold;
     case Condition::deviation_from_mean:
+    case Condition::no_data:
       return false;
   }
   return false;
@@ -41,6 +42,7 @@ TupleVerdict threshold_verdict(Condition condition, double threshold,
       v.crossing_ts = t.min_ts;
       break;
     case Condition::deviation_from_mean:
+    case Condition::no_data:  // decided from received times (no_data.hpp), never from readings
       break;
   }
   return v;

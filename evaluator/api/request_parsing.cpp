@@ -44,13 +44,15 @@ bool is_credential(std::string_view s) { return text_of(s, 256); }
 
 // The identifier rules are quoted from common/identifiers.hpp, so a message cannot name another
 // rule than the one applied.
-const std::array<FieldSpec, 13> kRuleFields = {{
+const std::array<FieldSpec, 14> kRuleFields = {{
     {"name", true, "name must be a string of 1-200 characters, none of them control characters"},
-    {"metric", true, fmt::format("metric must be {}", ident::kMetricNameRule)},
+    {"metric", true,
+     fmt::format("metric must be {}, or \"*\" (any metric) on a no_data rule",
+                 ident::kMetricNameRule)},
     {"device", false, fmt::format("device must be null or {}", ident::kDeviceKeyRule)},
     {"condition", true,
-     "condition must be one of above_threshold, below_threshold, deviation_from_mean"},
-    {"threshold", true, "threshold must be a finite number"},
+     "condition must be one of above_threshold, below_threshold, deviation_from_mean, no_data"},
+    {"threshold", false, "threshold must be a finite number (null on a no_data rule)"},
     {"window_minutes", false, "window_minutes must be an integer 1..1440"},
     {"cooldown_minutes", false, "cooldown_minutes must be an integer 0..10080"},
     {"severity", false, "severity must be one of info, warning, critical"},
@@ -59,7 +61,80 @@ const std::array<FieldSpec, 13> kRuleFields = {{
     {"clear_threshold", false, "clear_threshold must be null or a finite number"},
     {"clear_for_minutes", false, "clear_for_minutes must be an integer 0..10080"},
     {"renotify_minutes", false, "renotify_minutes must be an integer 0..10080"},
+    {"silent_minutes", false, "silent_minutes must be null or an integer 1..10080"},
 }};
+
+/// A nullable integer in [lo, hi].
+Got read_nullable_int(od::value& v, int lo, int hi, std::optional<int>& out) {
+  bool is_null = false;
+  if (v.is_null().get(is_null) == SUCCESS && is_null) {
+    out.reset();
+    return Got::ok;
+  }
+  int n = 0;
+  const Got got = read_int(v, lo, hi, n);
+  if (got == Got::ok) out = n;
+  return got;
+}
+
+/// The checks across fields of a rule (after each field obeyed its own rule).
+/// `threshold_given`: the field was there (a number or null); `threshold` its number.
+std::optional<ApiError> check_rule(const RuleInput& r, bool threshold_given,
+                                   const std::optional<double>& threshold) {
+  const bool has_threshold = threshold.has_value();
+  using eval::Condition;
+  if (r.condition == Condition::no_data) {
+    if (!r.silent_minutes) return invalid_field("silent_minutes is required for a no_data rule");
+    if (has_threshold) {
+      return invalid_field(
+          "threshold does not apply to a no_data rule (silent_minutes says how long a device or "
+          "series may be silent): leave it out or null");
+    }
+    // Periods of readings: a no-data episode fires when the silence exceeds silent_minutes and
+    // resolves when a reading arrives.
+    if (r.for_minutes != 0) {
+      return invalid_field(
+          "for_minutes does not apply to a no_data rule: silent_minutes is its period");
+    }
+    if (r.clear_for_minutes != 0) {
+      return invalid_field(
+          "clear_for_minutes does not apply to a no_data rule: it resolves when a reading arrives");
+    }
+    if (r.clear_threshold) {
+      return invalid_field("clear_threshold applies to threshold rules only");
+    }
+    return std::nullopt;
+  }
+  if (r.silent_minutes) {
+    return invalid_field(
+        fmt::format("silent_minutes applies to no_data rules only, not to {} rules",
+                    eval::condition_name(r.condition)));
+  }
+  if (r.metric == "*") {
+    return invalid_field(fmt::format(
+        "metric \"*\" (any metric) applies to no_data rules only; {} rules need one metric, {}",
+        eval::condition_name(r.condition), ident::kMetricNameRule));
+  }
+  if (!threshold_given) {
+    return invalid_field(
+        fmt::format("threshold is required for {} rules", eval::condition_name(r.condition)));
+  }
+  if (!has_threshold) return invalid_field(kRuleFields[4].invalid);
+  if (r.clear_threshold) {
+    if (r.condition == Condition::deviation_from_mean) {
+      return invalid_field(
+          "clear_threshold applies to threshold rules only: a deviation_from_mean rule clears "
+          "when the value is back within threshold x stddev of its window's mean");
+    }
+    if (!eval::clear_threshold_valid(r.condition, r.threshold, *r.clear_threshold)) {
+      return invalid_field(fmt::format(
+          "clear_threshold must be {} the threshold for {} (got clear_threshold {}, threshold {})",
+          r.condition == Condition::above_threshold ? "at most" : "at least",
+          eval::condition_name(r.condition), *r.clear_threshold, r.threshold));
+    }
+  }
+  return std::nullopt;
+}
 
 const std::array<FieldSpec, 4> kIntegrationFields = {{
     {"notification_hub_url", false,
@@ -98,7 +173,9 @@ const std::array<FieldSpec, 2> kTenantFields = {{
 
 Parsed<RuleInput> parse_rule_body(std::string_view body) {
   RuleInput r;
-  auto err = read_object(body, kRuleFields, [&r](std::size_t i, od::value& v) {
+  std::optional<double> threshold;
+  bool threshold_given = false;
+  auto err = read_object(body, kRuleFields, [&](std::size_t i, od::value& v) {
     switch (i) {
       case 0: {
         const Got got = read_string(v, r.name);
@@ -106,7 +183,7 @@ Parsed<RuleInput> parse_rule_body(std::string_view body) {
       }
       case 1: {
         const Got got = read_string(v, r.metric);
-        return check(got, ident::is_metric_name(r.metric));
+        return check(got, r.metric == "*" || ident::is_metric_name(r.metric));
       }
       case 2: {
         const Got got = read_nullable_string(v, r.device);
@@ -120,7 +197,8 @@ Parsed<RuleInput> parse_rule_body(std::string_view body) {
         return check(got, c.has_value());
       }
       case 4:
-        return read_double(v, r.threshold);
+        threshold_given = true;
+        return read_nullable_double(v, threshold);
       case 5:
         return read_int(v, 1, 1440, r.window_minutes);
       case 6:
@@ -142,24 +220,15 @@ Parsed<RuleInput> parse_rule_body(std::string_view body) {
         return read_int(v, 0, 10080, r.clear_for_minutes);
       case 12:
         return read_int(v, 0, 10080, r.renotify_minutes);
+      case 13:
+        return read_nullable_int(v, 1, 10080, r.silent_minutes);
       default:
         return Got::broken;  // unreachable: read_object passes indexes of kRuleFields
     }
   });
   if (err) return std::move(*err);
-  if (r.clear_threshold) {
-    if (r.condition == eval::Condition::deviation_from_mean) {
-      return invalid_field(
-          "clear_threshold applies to threshold rules only: a deviation_from_mean rule clears "
-          "when the value is back within threshold x stddev of its window's mean");
-    }
-    if (!eval::clear_threshold_valid(r.condition, r.threshold, *r.clear_threshold)) {
-      return invalid_field(fmt::format(
-          "clear_threshold must be {} the threshold for {} (got clear_threshold {}, threshold {})",
-          r.condition == eval::Condition::above_threshold ? "at most" : "at least",
-          eval::condition_name(r.condition), *r.clear_threshold, r.threshold));
-    }
-  }
+  if (threshold) r.threshold = *threshold;
+  if (auto e = check_rule(r, threshold_given, threshold)) return std::move(*e);
   return r;
 }
 

@@ -18,10 +18,11 @@
 namespace ste::api {
 
 /// A rule as the API accepts it (POST and PUT). Required: name (1-200 chars), metric
-/// ([A-Za-z0-9_.:-]{1,128}), condition, threshold (finite number). Optional with defaults:
-/// device (null or [A-Za-z0-9_-]{1,128}; null = every device), window_minutes (integer 1..1440,
-/// default 60), cooldown_minutes (integer 0..10080, default 15), severity (info|warning|critical,
-/// default warning), enabled (boolean, default true).
+/// ([A-Za-z0-9_.:-]{1,128}, or "*" on a no_data rule), condition, and threshold (finite number)
+/// or, for no_data, silent_minutes (1..10080) and no threshold. Optional with defaults: device
+/// (null or [A-Za-z0-9_-]{1,128}; null = every device), window_minutes (integer 1..1440, default
+/// 60), cooldown_minutes (integer 0..10080, default 15), severity (info|warning|critical,
+/// default warning), enabled (boolean, default true), the lifecycle periods.
 struct RuleInput {
   std::string name;
   std::string metric;
@@ -36,9 +37,11 @@ struct RuleInput {
   std::optional<double> clear_threshold;  ///< threshold rules only; nullopt = threshold
   int clear_for_minutes = 0;
   int renotify_minutes = 0;
+  std::optional<int> silent_minutes;  ///< no_data rules only (and required there)
 };
-/// Also checks across fields: clear_threshold only on threshold rules and not beyond the
-/// threshold (above: <=, below: >=), 422 naming clear_threshold.
+/// Also checks across fields, 422 naming the field: clear_threshold only on threshold rules and
+/// not beyond the threshold (above: <=, below: >=); a no_data rule has silent_minutes, no
+/// threshold, no for/clear periods; silent_minutes and metric "*" only on no_data rules.
 Parsed<RuleInput> parse_rule_body(std::string_view body);
 
 /// PUT /api/integrations: every field optional; absent = unchanged, null = cleared.

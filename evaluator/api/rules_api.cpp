@@ -17,7 +17,20 @@ constexpr const char* kRuleColumns =
     "severity, "
     "enabled, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "for_minutes, clear_threshold, clear_for_minutes, renotify_minutes";
+    "for_minutes, clear_threshold, clear_for_minutes, renotify_minutes, silent_minutes";
+
+/// A nullable number or integer column as JSON.
+void nullable_field(JsonWriter& w, const char* name, const PgResult& r, int i, int c,
+                    bool integer) {
+  w.key(name);
+  if (r.is_null(i, c)) {
+    w.null();
+  } else if (integer) {
+    w.value(r.int64(i, c));
+  } else {
+    w.value(r.float8(i, c));
+  }
+}
 
 void write_rule(JsonWriter& w, const PgResult& r, int i) {
   w.begin_object();
@@ -31,20 +44,16 @@ void write_rule(JsonWriter& w, const PgResult& r, int i) {
     w.value(r.text(i, 3));
   }
   w.field("condition", r.text(i, 4));
-  w.field("threshold", r.float8(i, 5));
+  nullable_field(w, "threshold", r, i, 5, false);
   w.field("window_minutes", r.int64(i, 6));
   w.field("cooldown_minutes", r.int64(i, 7));
   w.field("severity", r.text(i, 8));
   w.field("enabled", r.boolean(i, 9));
   w.field("for_minutes", r.int64(i, 12));
-  w.key("clear_threshold");
-  if (r.is_null(i, 13)) {
-    w.null();
-  } else {
-    w.value(r.float8(i, 13));
-  }
+  nullable_field(w, "clear_threshold", r, i, 13, false);
   w.field("clear_for_minutes", r.int64(i, 14));
   w.field("renotify_minutes", r.int64(i, 15));
+  nullable_field(w, "silent_minutes", r, i, 16, true);
   w.field("created_at", r.text(i, 10));
   w.field("updated_at", r.text(i, 11));
   w.end_object();
@@ -61,7 +70,8 @@ std::vector<PgParam> rule_params(const RuleInput& in) {
           in.metric,
           in.device,
           std::string(eval::condition_name(in.condition)),
-          fmt::format("{}", in.threshold),
+          in.condition == eval::Condition::no_data ? PgParam()
+                                                   : PgParam(fmt::format("{}", in.threshold)),
           std::to_string(in.window_minutes),
           std::to_string(in.cooldown_minutes),
           std::string(eval::severity_name(in.severity)),
@@ -69,25 +79,31 @@ std::vector<PgParam> rule_params(const RuleInput& in) {
           std::to_string(in.for_minutes),
           in.clear_threshold ? PgParam(fmt::format("{}", *in.clear_threshold)) : PgParam(),
           std::to_string(in.clear_for_minutes),
-          std::to_string(in.renotify_minutes)};
+          std::to_string(in.renotify_minutes),
+          in.silent_minutes ? PgParam(std::to_string(*in.silent_minutes)) : PgParam()};
 }
 
 /// Why an edit closes the rule's open episodes (docs/ALERTING.md §1), nullopt when it does not:
 /// disabling closes them as rule_disabled; changing what the rule watches or when it fires
-/// (metric, device, condition, threshold, clear_threshold, window) as rule_changed, and new
-/// episodes start from the new definition. Name, severity, cooldown and the for/clear/renotify
-/// periods apply to what comes next and leave open episodes alone. `old` is the row before the
-/// edit: metric, device_key, condition, threshold, clear_threshold, window_minutes, enabled.
+/// (metric, device, condition, threshold, clear_threshold, window, silent_minutes) as
+/// rule_changed, and new episodes start from the new definition. Name, severity, cooldown and
+/// the for/clear/renotify periods apply to what comes next and leave open episodes alone. `old`
+/// is the row before the edit: metric, device_key, condition, threshold, clear_threshold,
+/// window_minutes, enabled, silent_minutes.
 std::optional<std::string> closing_reason(const PgResult& old, const RuleInput& in) {
   if (old.boolean(0, 6) && !in.enabled) return "rule_disabled";
   // Compared by parts: GCC 12 at -O2 warns falsely on optional<double> != optional<double>.
   const bool clear_changed = old.is_null(0, 4)
                                  ? in.clear_threshold.has_value()
                                  : !in.clear_threshold || *in.clear_threshold != old.float8(0, 4);
+  const bool threshold_changed = old.is_null(0, 3) ? in.condition != eval::Condition::no_data
+                                                   : old.float8(0, 3) != in.threshold;
+  const bool silence_changed = old.is_null(0, 7)
+                                   ? in.silent_minutes.has_value()
+                                   : !in.silent_minutes || *in.silent_minutes != old.int64(0, 7);
   const bool changed = old.text(0, 0) != in.metric || old.opt_text(0, 1) != in.device ||
-                       old.text(0, 2) != eval::condition_name(in.condition) ||
-                       old.float8(0, 3) != in.threshold || clear_changed ||
-                       old.int64(0, 5) != in.window_minutes;
+                       old.text(0, 2) != eval::condition_name(in.condition) || threshold_changed ||
+                       clear_changed || silence_changed || old.int64(0, 5) != in.window_minutes;
   if (changed) return "rule_changed";
   return std::nullopt;
 }
@@ -136,8 +152,8 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
             fmt::format(
                 "INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, "
                 "threshold, window_minutes, cooldown_minutes, severity, enabled, for_minutes, "
-                "clear_threshold, clear_for_minutes, renotify_minutes) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+                "clear_threshold, clear_for_minutes, renotify_minutes, silent_minutes) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
                 "RETURNING {}",
                 kRuleColumns),
             params);
@@ -168,7 +184,8 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
           PgTransaction tx(db);
           auto old = db.exec(
               "SELECT metric, device_key, condition, threshold, clear_threshold, window_minutes, "
-              "enabled FROM alert_rules WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+              "enabled, silent_minutes FROM alert_rules WHERE tenant_id = $1 AND id = $2 "
+              "FOR UPDATE",
               {std::to_string(t.id), id});
           // Existence (in this tenant) is checked before the body is validated.
           if (old.rows() == 0) return rule_not_found(res, id);
@@ -182,7 +199,8 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
                   "UPDATE alert_rules SET name = $3, metric = $4, device_key = $5, condition = $6, "
                   "threshold = $7, window_minutes = $8, cooldown_minutes = $9, severity = $10, "
                   "enabled = $11, for_minutes = $12, clear_threshold = $13, "
-                  "clear_for_minutes = $14, renotify_minutes = $15, updated_at = now() "
+                  "clear_for_minutes = $14, renotify_minutes = $15, silent_minutes = $16, "
+                  "updated_at = now() "
                   "WHERE tenant_id = $1 AND id = $2 RETURNING {}",
                   kRuleColumns),
               params);

@@ -7,10 +7,11 @@ namespace ste::eval {
 
 namespace {
 
-constexpr std::array<std::pair<Condition, std::string_view>, 3> kConditions = {{
+constexpr std::array<std::pair<Condition, std::string_view>, 4> kConditions = {{
     {Condition::above_threshold, "above_threshold"},
     {Condition::below_threshold, "below_threshold"},
     {Condition::deviation_from_mean, "deviation_from_mean"},
+    {Condition::no_data, "no_data"},
 }};
 
 constexpr std::array<std::pair<Severity, std::string_view>, 3> kSeverities = {{
@@ -51,7 +52,7 @@ std::optional<Severity> parse_severity(std::string_view s) {
 
 RuleSet::RuleSet(std::vector<Rule> rules) {
   for (auto& rule : rules) {
-    if (!rule.enabled) continue;
+    if (!rule.enabled || rule.condition == Condition::no_data) continue;
     auto key = std::pair<std::int64_t, std::string>(rule.tenant_id, rule.metric);
     by_key_[std::move(key)].push_back(std::move(rule));
     ++count_;

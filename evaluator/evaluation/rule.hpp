@@ -12,7 +12,9 @@
 
 namespace ste::eval {
 
-enum class Condition { above_threshold, below_threshold, deviation_from_mean };
+/// no_data (docs/ALERTING.md §4) is decided by the episode timer from received times, never from
+/// a summary: RuleSet leaves it out.
+enum class Condition { above_threshold, below_threshold, deviation_from_mean, no_data };
 enum class Severity { info, warning, critical };
 
 std::string_view condition_name(Condition c);
@@ -24,10 +26,10 @@ struct Rule {
   std::string id;  ///< UUID
   std::int64_t tenant_id = 0;
   std::string name;
-  std::string metric;
+  std::string metric;                 ///< "*" only for no_data: any metric of the device
   std::optional<std::string> device;  ///< device key; nullopt = every device of the tenant
   Condition condition = Condition::above_threshold;
-  double threshold = 0;
+  double threshold = 0;     ///< not for no_data (stored NULL, 0 here)
   int window_minutes = 60;  ///< deviation only
   int cooldown_minutes = 15;
   Severity severity = Severity::warning;
@@ -37,13 +39,14 @@ struct Rule {
   std::optional<double> clear_threshold;  ///< threshold rules; nullopt = threshold
   int clear_for_minutes = 0;              ///< readings clear this long before resolving
   int renotify_minutes = 0;               ///< repeat a firing notification; 0 = never
+  int silent_minutes = 0;                 ///< no_data only (1..10080): silent this long fires
   std::int64_t updated_us = 0;  ///< updated_at (epoch µs): which definition an evaluator holds
 };
 
 class RuleSet {
  public:
   RuleSet() = default;
-  /// Disabled rules are left out.
+  /// Disabled rules and no_data rules (not evaluated on summaries) are left out.
   explicit RuleSet(std::vector<Rule> rules);
   /// Enabled rules of `tenant_id` for `metric` that apply to `device` (device-specific rules only
   /// for that device key; tenant-wide rules for every device).

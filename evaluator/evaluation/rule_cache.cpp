@@ -16,7 +16,7 @@ const char* const kRuleColumns =
     "r.id, r.tenant_id, r.name, r.metric, r.device_key, r.condition, r.threshold, "
     "r.window_minutes, r.cooldown_minutes, r.severity, r.enabled, r.for_minutes, "
     "r.clear_threshold, r.clear_for_minutes, r.renotify_minutes, "
-    "(extract(epoch FROM r.updated_at) * 1000000)::bigint";
+    "(extract(epoch FROM r.updated_at) * 1000000)::bigint, r.silent_minutes";
 
 std::optional<Rule> rule_from_row(const PgResult& r, int i, int first) {
   const auto c = [first](int k) { return first + k; };
@@ -30,7 +30,7 @@ std::optional<Rule> rule_from_row(const PgResult& r, int i, int first) {
   rule.metric = std::string(r.text(i, c(3)));
   rule.device = r.opt_text(i, c(4));
   rule.condition = *cond;
-  rule.threshold = r.float8(i, c(6));
+  if (!r.is_null(i, c(6))) rule.threshold = r.float8(i, c(6));
   rule.window_minutes = static_cast<int>(r.int64(i, c(7)));
   rule.cooldown_minutes = static_cast<int>(r.int64(i, c(8)));
   rule.severity = *sev;
@@ -40,6 +40,7 @@ std::optional<Rule> rule_from_row(const PgResult& r, int i, int first) {
   rule.clear_for_minutes = static_cast<int>(r.int64(i, c(13)));
   rule.renotify_minutes = static_cast<int>(r.int64(i, c(14)));
   rule.updated_us = r.int64(i, c(15));
+  if (!r.is_null(i, c(16))) rule.silent_minutes = static_cast<int>(r.int64(i, c(16)));
   return rule;
 }
 

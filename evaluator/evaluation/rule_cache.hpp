@@ -20,7 +20,7 @@ namespace ste::eval {
 
 /// The alert_rules columns rule_from_row() reads, for `FROM alert_rules r`.
 extern const char* const kRuleColumns;
-inline constexpr int kRuleColumnCount = 16;
+inline constexpr int kRuleColumnCount = 17;
 
 /// The rule in row `i` of a result selecting kRuleColumns from column `first` on; nullopt for a
 /// condition or severity this build does not know (the schema's CHECKs make that unreachable).

@@ -36,6 +36,7 @@ Evaluation evaluate_threshold(const Rule& rule, const Tuple& tuple) {
       if (tuple.min < rule.threshold) return fire(Firing{tuple.min, tuple.min_ts, {}, {}});
       return {};
     case Condition::deviation_from_mean:
+    case Condition::no_data:
       // Programming error (the caller dispatches on the condition); never fire on it.
       return {};
   }

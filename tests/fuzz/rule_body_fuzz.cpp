@@ -22,8 +22,9 @@ using namespace ste::api;
 namespace {
 
 std::string to_json(const RuleInput& r) {
-  char threshold[64];
-  std::snprintf(threshold, sizeof threshold, "%.17g", r.threshold);
+  const bool no_data = r.condition == ste::eval::Condition::no_data;
+  char threshold[64] = "null";
+  if (!no_data) std::snprintf(threshold, sizeof threshold, "%.17g", r.threshold);
   char clear_text[64] = "null";
   if (r.clear_threshold) std::snprintf(clear_text, sizeof clear_text, "%.17g", *r.clear_threshold);
   const std::string clear = clear_text;
@@ -36,14 +37,25 @@ std::string to_json(const RuleInput& r) {
          ",\"enabled\":" + (r.enabled ? "true" : "false") +
          ",\"for_minutes\":" + std::to_string(r.for_minutes) + ",\"clear_threshold\":" + clear +
          ",\"clear_for_minutes\":" + std::to_string(r.clear_for_minutes) +
-         ",\"renotify_minutes\":" + std::to_string(r.renotify_minutes) + "}";
+         ",\"renotify_minutes\":" + std::to_string(r.renotify_minutes) +
+         ",\"silent_minutes\":" + (r.silent_minutes ? std::to_string(*r.silent_minutes) : "null") +
+         "}";
 }
 
 void check_rule(const RuleInput& r) {
   EXPECT(is_plain_text(r.name, 200));
-  EXPECT(is_metric(r.metric));
+  const bool no_data = r.condition == ste::eval::Condition::no_data;
+  // "*" (any metric) only on a no_data rule; silent_minutes exactly on no_data rules, whose
+  // threshold, clearing and for periods are unset.
+  EXPECT(is_metric(r.metric) || (no_data && r.metric == "*"));
   if (r.device) EXPECT(is_device_key(*r.device));
   EXPECT(std::isfinite(r.threshold));
+  EXPECT(r.silent_minutes.has_value() == no_data);
+  if (r.silent_minutes) EXPECT(*r.silent_minutes >= 1 && *r.silent_minutes <= 10080);
+  if (no_data) {
+    EXPECT(r.threshold == 0 && !r.clear_threshold && r.for_minutes == 0 &&
+           r.clear_for_minutes == 0);
+  }
   EXPECT(r.window_minutes >= 1 && r.window_minutes <= 1440);
   EXPECT(r.cooldown_minutes >= 0 && r.cooldown_minutes <= 10080);
   for (int m : {r.for_minutes, r.clear_for_minutes, r.renotify_minutes}) {
@@ -79,6 +91,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
          a->window_minutes == r.window_minutes && a->cooldown_minutes == r.cooldown_minutes &&
          a->severity == r.severity && a->enabled == r.enabled && a->for_minutes == r.for_minutes &&
          a->clear_threshold == r.clear_threshold && a->clear_for_minutes == r.clear_for_minutes &&
-         a->renotify_minutes == r.renotify_minutes);
+         a->renotify_minutes == r.renotify_minutes && a->silent_minutes == r.silent_minutes);
   return 0;
 }

@@ -95,6 +95,18 @@ TEST_CASE("a deviation message names the mean, the stddev and the threshold", "[
   CHECK(m == "flow 40 deviates from mean 20 by more than 3 stddev (stddev 0.5) on meter-2");
 }
 
+TEST_CASE("a no-data message names the device, the series, how long and the rule's limit",
+          "[alert]") {
+  Rule series = rule("temperature", Condition::no_data, 0);
+  series.silent_minutes = 30;
+  CHECK(alert_message(series, "boiler-7", 31.75, {}, {}) ==
+        "boiler-7 sent no temperature reading for 31 minutes (silent_minutes 30)");
+  Rule device = rule("*", Condition::no_data, 0);
+  device.silent_minutes = 1;
+  CHECK(alert_message(device, "pump-1", 1.5, {}, {}) ==
+        "pump-1 sent no reading for 1 minute (silent_minutes 1)");
+}
+
 TEST_CASE("a deviation message without statistics still names metric, value and device",
           "[alert]") {
   const std::string m =

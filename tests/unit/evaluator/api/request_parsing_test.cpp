@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/identifiers.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/api/query_parsing.hpp"
 #include "tests/unit/support/parsed.hpp"
@@ -157,6 +158,70 @@ TEST_CASE("the episode fields of a rule are read and range-checked") {
                 "clear_threshold must be null or a finite number");
 }
 
+const Members kNoDataRule = {{"name", R"("boiler went quiet")"},
+                             {"metric", R"("*")"},
+                             {"condition", R"("no_data")"},
+                             {"silent_minutes", "30"}};
+
+std::string no_data_rule_with(const std::string& key, const std::string& value) {
+  Members m = kNoDataRule;
+  m.emplace_back(key, value);
+  return object(m);
+}
+
+TEST_CASE("a no_data rule has silent_minutes, no threshold, and may watch any metric") {
+  const auto& r = ok(ste::api::parse_rule_body(object(kNoDataRule)));
+  CHECK(r.condition == Condition::no_data);
+  CHECK(r.metric == "*");
+  CHECK(r.silent_minutes == 30);
+  // One series; null threshold (what GET returns for it) is accepted on PUT.
+  Members series = kNoDataRule;
+  series[1].second = R"("temperature")";
+  series.emplace_back("threshold", "null");
+  CHECK(ok(ste::api::parse_rule_body(object(series))).metric == "temperature");
+  for (const int n : {1, 10080}) {
+    Members m = kNoDataRule;
+    m[3].second = std::to_string(n);
+    CHECK(ok(ste::api::parse_rule_body(object(m))).silent_minutes == n);
+  }
+  const std::string_view range = "silent_minutes must be null or an integer 1..10080";
+  for (const char* bad : {"0", "10081", "-5", "1.5", "\"30\"", "true"}) {
+    INFO(bad);
+    Members m = kNoDataRule;
+    m[3].second = bad;
+    check_invalid(ste::api::parse_rule_body(object(m)), range);
+  }
+}
+
+TEST_CASE("the fields that do not fit a rule's condition are refused by name") {
+  Members no_silence = kNoDataRule;
+  no_silence.pop_back();
+  check_invalid(ste::api::parse_rule_body(object(no_silence)),
+                "silent_minutes is required for a no_data rule");
+  check_invalid(ste::api::parse_rule_body(no_data_rule_with("threshold", "5")),
+                "threshold does not apply to a no_data rule (silent_minutes says how long a "
+                "device or series may be silent): leave it out or null");
+  check_invalid(ste::api::parse_rule_body(no_data_rule_with("for_minutes", "5")),
+                "for_minutes does not apply to a no_data rule: silent_minutes is its period");
+  check_invalid(ste::api::parse_rule_body(no_data_rule_with("clear_for_minutes", "5")),
+                "clear_for_minutes does not apply to a no_data rule: it resolves when a reading "
+                "arrives");
+  check_invalid(ste::api::parse_rule_body(no_data_rule_with("clear_threshold", "5")),
+                "clear_threshold applies to threshold rules only");
+  // The defaults (0, null) are what GET returns for a no_data rule, so they are accepted.
+  CHECK(ok(ste::api::parse_rule_body(no_data_rule_with("for_minutes", "0"))).for_minutes == 0);
+  check_invalid(ste::api::parse_rule_body(rule_with("silent_minutes", "30")),
+                "silent_minutes applies to no_data rules only, not to above_threshold rules");
+  CHECK_FALSE(ok(ste::api::parse_rule_body(rule_with("silent_minutes", "null")))
+                  .silent_minutes.has_value());
+  check_invalid(ste::api::parse_rule_body(rule_with("metric", R"("*")")),
+                "metric \"*\" (any metric) applies to no_data rules only; above_threshold rules "
+                "need one metric, " +
+                    std::string(ste::ident::kMetricNameRule));
+  check_invalid(ste::api::parse_rule_body(rule_with("threshold", "null")),
+                "threshold must be a finite number (null on a no_data rule)");
+}
+
 TEST_CASE("a clear_threshold beyond the threshold, or on a deviation rule, is refused by name") {
   // above_threshold 80: clearing at 80 or below is fine, above it would clear while still firing.
   CHECK(ok(ste::api::parse_rule_body(rule_with("clear_threshold", "80"))).clear_threshold == 80);
@@ -230,8 +295,10 @@ TEST_CASE("name must be a string of 1 to 200 characters, counted as code points"
   }
 }
 
-TEST_CASE("metric must be 1 to 128 characters of [A-Za-z0-9_.:-]") {
-  const std::string_view msg = "metric must be 1-128 characters of [A-Za-z0-9_.:-]";
+TEST_CASE("metric must be 1 to 128 characters of [A-Za-z0-9_.:-], or * on a no_data rule") {
+  const std::string_view msg =
+      "metric must be 1-128 characters of [A-Za-z0-9_.:-], or \"*\" (any metric) on a no_data "
+      "rule";
   CHECK(ok(ste::api::parse_rule_body(rule_with("metric", quoted("x")))).metric == "x");
   CHECK(ok(ste::api::parse_rule_body(rule_with("metric", quoted(repeat("m", 128))))).metric ==
         repeat("m", 128));
@@ -261,9 +328,9 @@ TEST_CASE("device must be null or 1 to 128 characters of [A-Za-z0-9_-]") {
   check_invalid(ste::api::parse_rule_body(rule_with("device", "{}")), msg);
 }
 
-TEST_CASE("condition must be one of the three condition names") {
+TEST_CASE("condition must be one of the four condition names") {
   const std::string_view msg =
-      "condition must be one of above_threshold, below_threshold, deviation_from_mean";
+      "condition must be one of above_threshold, below_threshold, deviation_from_mean, no_data";
   CHECK(
       ok(ste::api::parse_rule_body(rule_with("condition", quoted("below_threshold")))).condition ==
       Condition::below_threshold);
@@ -277,7 +344,7 @@ TEST_CASE("condition must be one of the three condition names") {
 }
 
 TEST_CASE("threshold must be a finite number") {
-  const std::string_view msg = "threshold must be a finite number";
+  const std::string_view msg = "threshold must be a finite number (null on a no_data rule)";
   CHECK(ok(ste::api::parse_rule_body(rule_with("threshold", "0"))).threshold == 0.0);
   CHECK(ok(ste::api::parse_rule_body(rule_with("threshold", "-0.001"))).threshold == -0.001);
   CHECK(ok(ste::api::parse_rule_body(rule_with("threshold", "1.5E+300"))).threshold == 1.5e300);
@@ -341,7 +408,8 @@ TEST_CASE("each missing required rule field is named") {
   check_invalid(ste::api::parse_rule_body(rule_without("name")), "name is required");
   check_invalid(ste::api::parse_rule_body(rule_without("metric")), "metric is required");
   check_invalid(ste::api::parse_rule_body(rule_without("condition")), "condition is required");
-  check_invalid(ste::api::parse_rule_body(rule_without("threshold")), "threshold is required");
+  check_invalid(ste::api::parse_rule_body(rule_without("threshold")),
+                "threshold is required for above_threshold rules");
   check_invalid(ste::api::parse_rule_body("{}"), "name is required");
 }
 
@@ -367,7 +435,7 @@ TEST_CASE("the first field error in document order is the one reported") {
                     R"({"enabled":0,"name":"","metric":"m","condition":"x","threshold":1})"),
                 "enabled must be a boolean");
   check_invalid(ste::api::parse_rule_body(R"({"threshold":"1","foo":1})"),
-                "threshold must be a finite number");
+                "threshold must be a finite number (null on a no_data rule)");
 }
 
 TEST_CASE("text that is not JSON is malformed") {

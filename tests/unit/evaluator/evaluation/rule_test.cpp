@@ -37,6 +37,7 @@ TEST_CASE("conditions are named as in the contract and parse back", "[rule]") {
       {Condition::above_threshold, "above_threshold"},
       {Condition::below_threshold, "below_threshold"},
       {Condition::deviation_from_mean, "deviation_from_mean"},
+      {Condition::no_data, "no_data"},
   }));
   CHECK(ste::eval::condition_name(condition) == name);
   CHECK(ste::eval::parse_condition(name) == condition);
@@ -64,6 +65,15 @@ TEST_CASE("a rule set leaves disabled rules out", "[rule]") {
                      rule("off-device", 1, "temperature", "boiler-7", false)});
   CHECK(set.size() == 1);
   CHECK(ids(set.matching(1, "temperature", "boiler-7")) == std::vector<std::string>{"on"});
+}
+
+TEST_CASE("a rule set leaves no_data rules out: they are not evaluated on summaries", "[rule]") {
+  Rule silent = rule("silent", 1, "temperature");
+  silent.condition = Condition::no_data;
+  silent.silent_minutes = 5;
+  const RuleSet set({rule("hot", 1, "temperature"), silent});
+  CHECK(set.size() == 1);
+  CHECK(ids(set.matching(1, "temperature", "boiler-7")) == std::vector<std::string>{"hot"});
 }
 
 TEST_CASE("a device-specific rule matches only its own device", "[rule]") {
