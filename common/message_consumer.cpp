@@ -75,15 +75,9 @@ void MessageConsumer::close() {
 
 std::optional<std::uint64_t> MessageConsumer::pending() {
   if (!options_.jetstream) return std::nullopt;
-  jsConsumerInfo* ci = nullptr;
-  if (js_GetConsumerInfo(&ci, nats_.js(), options_.consumer.stream.c_str(),
-                         options_.consumer.durable.c_str(), nullptr, nullptr) != NATS_OK ||
-      ci == nullptr) {
-    return std::nullopt;
-  }
-  const auto n = static_cast<std::uint64_t>(ci->NumPending);
-  jsConsumerInfo_Destroy(ci);
-  return n;
+  const auto n = nats_.consumer_counts(options_.consumer.stream, options_.consumer.durable);
+  if (!n) return std::nullopt;
+  return n->pending;
 }
 
 void MessageConsumer::deliver(const Handler& handler, natsMsg* m) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -193,6 +194,22 @@ std::optional<StreamRetention> NatsClient::retention_of(const std::string& strea
                                 : StreamRetention::limits;
   jsStreamInfo_Destroy(si);
   return r;
+}
+
+std::optional<NatsClient::ConsumerCounts> NatsClient::consumer_counts(const std::string& stream,
+                                                                      const std::string& durable) {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = 2000;  // ms: a timer asks; an unreachable server must not stall it for long
+  jsConsumerInfo* ci = nullptr;
+  if (js_GetConsumerInfo(&ci, js_, stream.c_str(), durable.c_str(), &o, nullptr) != NATS_OK ||
+      ci == nullptr) {
+    return std::nullopt;
+  }
+  const ConsumerCounts n{ci->NumPending,
+                         static_cast<std::uint64_t>(std::max<std::int64_t>(0, ci->NumAckPending))};
+  jsConsumerInfo_Destroy(ci);
+  return n;
 }
 
 StreamPosition NatsClient::stream_position(const std::string& stream) {

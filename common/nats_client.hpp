@@ -68,6 +68,8 @@ struct StreamSpec {
 inline const StreamSpec kSensorsStream{"SENSORS", "sensors.>", StreamRetention::work_queue};
 inline const StreamSpec kBatchesStream{"STE_BATCHES", "ste.batches.flushed"};
 inline constexpr const char* kBatchesSubject = "ste.batches.flushed";
+/// The ingester's durable consumer on SENSORS (shared by every ingester instance).
+inline constexpr const char* kIngesterDurable = "ste-ingester";
 
 /// How long JetStream waits before redelivering a message a service handed back (nak) after a
 /// dependency failure: long enough not to spin on a database that is away, short enough that
@@ -99,6 +101,15 @@ class NatsClient final : public Publisher {
   StreamPosition stream_position(const std::string& stream);
   /// Removes every message with a sequence below `seq` from the stream.
   void purge_below(const std::string& stream, std::uint64_t seq);
+  /// A durable consumer's messages not yet delivered (NumPending) and delivered but not yet
+  /// acknowledged (NumAckPending); nullopt when the stream or consumer does not exist or the
+  /// server does not answer within 2 s.
+  struct ConsumerCounts {
+    std::uint64_t pending = 0;
+    std::uint64_t ack_pending = 0;
+  };
+  std::optional<ConsumerCounts> consumer_counts(const std::string& stream,
+                                                const std::string& durable);
   /// Creates or updates a durable pull consumer with explicit acks.
   void ensure_pull_consumer(const ConsumerSpec& spec);
   /// Binds a pull subscription to an existing durable consumer. Caller owns the result.

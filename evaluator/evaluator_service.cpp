@@ -114,8 +114,19 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   DeliveryWorker deliveries(outbox, transport, clock, delivery_config(cfg, defaults),
                             delivery_metrics);
   RetentionPruner retention(pool, clock, retention_config(cfg), *registry);
-  EpisodeTimer timer(pool, *nats, defaults, std::chrono::seconds{cfg.timer_interval_s}, *registry,
-                     metrics.errors_publish);
+  // No-data rules wait while readings are still in the broker: the ingester's consumer backlog,
+  // undelivered and unacknowledged (the ingester acks after the batch's write commits, so a
+  // reading is counted until it is stored). In core mode there is none to measure.
+  const NoDataSettings no_data{
+      std::max(std::chrono::seconds{60}, 3 * std::chrono::seconds{cfg.timer_interval_s}),
+      jetstream ? cfg.nodata_max_lag : 0};
+  BacklogProbe backlog = [&nats]() -> std::optional<std::int64_t> {
+    const auto n = nats->consumer_counts(kSensorsStream.name, kIngesterDurable);
+    if (!n) return std::nullopt;
+    return static_cast<std::int64_t>(n->pending + n->ack_pending);
+  };
+  EpisodeTimer timer(pool, *nats, defaults, std::chrono::seconds{cfg.timer_interval_s}, no_data,
+                     std::move(backlog), *registry, metrics.errors_publish);
 
   DbProbe db_probe(cfg.common.database_url);  // /readyz never waits on the database itself
   db_probe.start();

@@ -13,6 +13,7 @@
 /// the summary back with a back-off, for as long as it lasts; an undecodable summary, or one that
 /// fails for its own reasons STE_MAX_DELIVERIES times, is dead-lettered on ste.dead.STE_BATCHES
 /// (docs/DESIGN.md §5).
+#include <cstdint>
 #include <string>
 
 #include "common/settings.hpp"
@@ -39,7 +40,11 @@ struct EvaluatorConfig {
   bool allow_private_tenant_webhooks = false;  ///< tenant URLs may reach non-public addresses
   int alert_retention_days = 90;   ///< alerts (and their deliveries) older are pruned; 0 = never
   int retention_interval_s = 300;  ///< between retention runs
-  int timer_interval_s = 15;       ///< STE_NODATA_INTERVAL_S: the episode timer (repeats)
+  int timer_interval_s = 15;       ///< STE_NODATA_INTERVAL_S: the episode timer (no-data, repeats)
+  /// STE_NODATA_MAX_LAG: no new no-data episode while the ingester's SENSORS consumer has more
+  /// messages not yet stored (undelivered + unacknowledged) than this, or an unknown number;
+  /// 0 = no backlog guard.
+  std::int64_t nodata_max_lag = 100000;
 };
 
 int run_evaluator(const EvaluatorConfig& config);

@@ -56,10 +56,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 36500))
       ->capture_default_str();
   app.add_option("--nodata-interval-s", cfg.timer_interval_s,
-                 "Seconds between runs of the episode timer (repeat notifications; one instance "
-                 "at a time runs it)")
+                 "Seconds between runs of the episode timer (no-data rules, repeat "
+                 "notifications; one instance at a time runs it)")
       ->envname("STE_NODATA_INTERVAL_S")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--nodata-max-lag", cfg.nodata_max_lag,
+                 "No new no-data alert while the ingester's SENSORS consumer has more messages "
+                 "not yet stored (undelivered + unacknowledged) than this, or an unknown number "
+                 "(0 = no backlog guard)")
+      ->envname("STE_NODATA_MAX_LAG")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}))
       ->capture_default_str();
   app.add_option("--retention-interval-s", cfg.retention_interval_s,
                  "Seconds between alert retention runs")

@@ -28,7 +28,7 @@ constexpr int kConsumerLagSlot = 2;
 constexpr auto kConsumerLagEvery = std::chrono::seconds{5};
 constexpr int kTrimSlot = 3;
 constexpr std::int64_t kFetchMaxBytes = std::int64_t{4} << 20;
-const ConsumerSpec kIngesterConsumer{"SENSORS", "ste-ingester", std::chrono::seconds{30}, 65536};
+const ConsumerSpec kIngesterConsumer{"SENSORS", kIngesterDurable, std::chrono::seconds{30}, 65536};
 
 /// Start-up checks (a clear message and exit 1 rather than running half-configured): the schema
 /// is current and this month's partitions exist.

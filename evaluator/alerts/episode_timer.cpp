@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/log.hpp"
 #include "common/pg_transaction.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert_row.hpp"
@@ -48,6 +49,7 @@ SELECT {rule_columns}, a.device_id, a.device_key, t.slug,
 FROM alerts a
 JOIN tenants t ON t.id = a.tenant_id
 JOIN alert_rules r ON r.tenant_id = a.tenant_id AND r.id = a.rule_id AND r.enabled
+                  AND r.condition <> 'no_data'
 JOIN alert_fingerprints f
   ON f.tenant_id = a.tenant_id AND f.rule_id = a.rule_id AND f.device_id = a.device_id
 CROSS JOIN LATERAL (
@@ -139,11 +141,14 @@ TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int
 }
 
 EpisodeTimer::EpisodeTimer(PgPool& pool, Publisher& events, TargetDefaults defaults,
-                           std::chrono::milliseconds interval, prometheus::Registry& registry,
+                           std::chrono::milliseconds interval, NoDataSettings no_data,
+                           BacklogProbe backlog, prometheus::Registry& registry,
                            prometheus::Counter& publish_errors)
     : pool_(pool),
       events_(events),
       defaults_(std::move(defaults)),
+      no_data_(no_data),
+      backlog_(std::move(backlog)),
       runs_(prometheus::BuildCounter()
                 .Name("ste_eval_timer_runs_total")
                 .Help("Runs of the episode timer (repeat notifications) by this instance; an "
@@ -162,12 +167,65 @@ EpisodeTimer::EpisodeTimer(PgPool& pool, Publisher& events, TargetDefaults defau
                            "opened the episode)")
                      .Register(registry)
                      .Add({})),
+      nodata_fired_(prometheus::BuildCounter()
+                        .Name("ste_eval_nodata_fired_total")
+                        .Help("No-data episodes this instance raised (docs/ALERTING.md §4)")
+                        .Register(registry)
+                        .Add({})),
+      nodata_resolved_(prometheus::BuildCounter()
+                           .Name("ste_eval_nodata_resolved_total")
+                           .Help("No-data episodes this instance resolved because a reading "
+                                 "arrived")
+                           .Register(registry)
+                           .Add({})),
+      nodata_held_family_(prometheus::BuildGauge()
+                              .Name("ste_eval_nodata_held")
+                              .Help("Silent devices or series whose no-data episode the last "
+                                    "no-data run of this instance held back, by reason: "
+                                    "starting (watched for less than silent_minutes) or backlog "
+                                    "(SENSORS backlog above STE_NODATA_MAX_LAG or unknown)")
+                              .Register(registry)),
+      nodata_held_starting_(nodata_held_family_.Add({{"reason", "starting"}})),
+      nodata_held_backlog_(nodata_held_family_.Add({{"reason", "backlog"}})),
+      nodata_run_seconds_(prometheus::BuildGauge()
+                              .Name("ste_eval_nodata_run_seconds")
+                              .Help("How long the last no-data run of this instance took (the "
+                                    "set-based query and the episodes it changed)")
+                              .Register(registry)
+                              .Add({})),
       catch_up_after_(std::max(std::chrono::seconds{30},
                                2 * std::chrono::duration_cast<std::chrono::seconds>(interval))),
       publish_errors_(publish_errors),
       task_("episode timer", interval, [this] { run(); }) {}
 
+void EpisodeTimer::run_no_data_rules() {
+  const auto start = std::chrono::steady_clock::now();
+  NoDataRun n;
+  {
+    auto db = pool_.acquire();
+    n = run_no_data(*db, defaults_, no_data_, backlog_);
+  }
+  if (!n.ran) return;
+  nodata_run_seconds_.Set(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  nodata_fired_.Increment(n.fired);
+  nodata_resolved_.Increment(n.resolved);
+  nodata_held_starting_.Set(n.held_starting);
+  nodata_held_backlog_.Set(n.held_backlog);
+  if (hold_log_.update(n.hold)) {
+    if (n.hold == NoDataHold::none) {
+      log::info("no-data alerts no longer held back", {});
+    } else {
+      log::warn(
+          "no-data alerts held back",
+          {{"reason", n.hold_reason}, {"held", std::to_string(n.held_starting + n.held_backlog)}});
+    }
+  }
+  for (const auto& notice : n.notices) publish_notice(events_, publish_errors_, notice);
+}
+
 void EpisodeTimer::run() {
+  run_no_data_rules();
   TimerRun r;
   {
     auto db = pool_.acquire();

@@ -13,9 +13,12 @@
 ///   evaluated for `catch_up_after` while newer readings of its series are stored gets those
 ///   readings applied as one tuple (apply_tuple: locked, stale-safe, so racing a late summary
 ///   is harmless). Without it such an episode would stay firing until the next reading.
-/// No-data rules and silence ends join it (issues #16, #17).
+/// - runs the no-data rules (no_data_sweep.hpp), first, in their own transaction, and logs a
+///   hold of the no-storm guards once per change of reason.
+/// Silence ends join it (issue #17).
 /// Thread-safety: run_once() on any connection the caller owns; start()/stop() from the owner.
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
@@ -26,6 +29,7 @@
 #include "common/pg_pool.hpp"
 #include "common/publisher.hpp"
 #include "evaluator/alerts/episode_log.hpp"
+#include "evaluator/alerts/no_data_sweep.hpp"
 #include "evaluator/delivery/delivery_outbox.hpp"
 
 namespace ste::eval {
@@ -61,20 +65,30 @@ CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
 class EpisodeTimer {
  public:
   EpisodeTimer(PgPool& pool, Publisher& events, TargetDefaults defaults,
-               std::chrono::milliseconds interval, prometheus::Registry& registry,
-               prometheus::Counter& publish_errors);
+               std::chrono::milliseconds interval, NoDataSettings no_data, BacklogProbe backlog,
+               prometheus::Registry& registry, prometheus::Counter& publish_errors);
   void start() { task_.start(); }
   void stop() { task_.stop(); }
 
  private:
   void run();
+  void run_no_data_rules();
 
   PgPool& pool_;
   Publisher& events_;
   TargetDefaults defaults_;
+  NoDataSettings no_data_;
+  BacklogProbe backlog_;
+  NoDataHoldLog hold_log_;
   prometheus::Counter& runs_;
   prometheus::Counter& repeats_;
   prometheus::Counter& caught_up_;
+  prometheus::Counter& nodata_fired_;
+  prometheus::Counter& nodata_resolved_;
+  prometheus::Family<prometheus::Gauge>& nodata_held_family_;
+  prometheus::Gauge& nodata_held_starting_;
+  prometheus::Gauge& nodata_held_backlog_;
+  prometheus::Gauge& nodata_run_seconds_;
   std::chrono::seconds catch_up_after_;
   prometheus::Counter& publish_errors_;
   PeriodicTask task_;

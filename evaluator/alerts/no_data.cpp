@@ -15,14 +15,24 @@ bool is_silent(const Activity& a, TimePoint now, std::chrono::minutes silent_min
   return now - silent_since(a) > silent_minutes;
 }
 
-NoDataGuard no_data_guard(std::chrono::steady_clock::duration uptime,
+double minutes_silent(const Activity& a, TimePoint now) {
+  return std::chrono::duration<double, std::ratio<60>>(now - silent_since(a)).count();
+}
+
+TimePoint watched_since(std::optional<TimePoint> running_since, std::optional<TimePoint> last_run,
+                        TimePoint now, std::chrono::seconds max_gap) {
+  if (!running_since || !last_run || now - *last_run > max_gap) return now;
+  return *running_since;
+}
+
+NoDataGuard no_data_guard(std::chrono::system_clock::duration watched_for,
                           std::chrono::minutes silent_minutes,
                           std::optional<std::int64_t> sensors_pending, std::int64_t max_lag) {
-  if (uptime < silent_minutes) {
+  if (watched_for < silent_minutes) {
     return {NoDataHold::starting,
-            fmt::format("the evaluator has run {} s, less than the rule's silent_minutes ({}): a "
-                        "device's silence before the start is unknown",
-                        std::chrono::duration_cast<std::chrono::seconds>(uptime).count(),
+            fmt::format("the evaluators have watched for no data for {} s without a break, less "
+                        "than the rule's silent_minutes ({}): silence before that is unknown",
+                        std::chrono::duration_cast<std::chrono::seconds>(watched_for).count(),
                         silent_minutes.count())};
   }
   if (max_lag > 0 && (!sensors_pending || *sensors_pending > max_lag)) {
@@ -36,9 +46,13 @@ NoDataGuard no_data_guard(std::chrono::steady_clock::duration uptime,
   return {};
 }
 
-NoDataStep decide_no_data(bool episode_open, bool silent, NoDataHold hold) {
-  if (episode_open) return silent ? NoDataStep::nothing : NoDataStep::resolve;
-  if (silent && hold == NoDataHold::none) return NoDataStep::fire;
+NoDataStep decide_no_data(std::optional<TimePoint> open_silent_since, const Activity& a,
+                          TimePoint now, std::chrono::minutes silent_minutes, NoDataHold hold) {
+  if (open_silent_since) {
+    const bool heard = a.last_received && *a.last_received > *open_silent_since;
+    return heard ? NoDataStep::resolve : NoDataStep::nothing;
+  }
+  if (hold == NoDataHold::none && is_silent(a, now, silent_minutes)) return NoDataStep::fire;
   return NoDataStep::nothing;
 }
 

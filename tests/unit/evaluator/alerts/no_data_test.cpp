@@ -6,11 +6,13 @@ using ste::TimePoint;
 using ste::eval::Activity;
 using ste::eval::decide_no_data;
 using ste::eval::is_silent;
+using ste::eval::minutes_silent;
 using ste::eval::no_data_guard;
 using ste::eval::NoDataHold;
 using ste::eval::NoDataHoldLog;
 using ste::eval::NoDataStep;
 using ste::eval::silent_since;
+using ste::eval::watched_since;
 using namespace std::chrono_literals;
 
 namespace {
@@ -46,7 +48,8 @@ TEST_CASE("a reading received just now is not silence, whatever its device times
   CHECK_FALSE(is_silent(a, kNow, 1min));
 }
 
-TEST_CASE("no no-data episode fires before the evaluator has run silent_minutes", "[no_data]") {
+TEST_CASE("no no-data episode fires before no-data has been watched for silent_minutes",
+          "[no_data]") {
   const auto g = no_data_guard(4min, 5min, 0, 1000);
   CHECK(g.hold == NoDataHold::starting);
   CHECK(g.reason.find("silent_minutes (5)") != std::string::npos);
@@ -64,16 +67,54 @@ TEST_CASE("a SENSORS backlog above the limit, or an unknown one, holds no-data e
   CHECK(no_data_guard(1h, 5min, 1'000'000, 0).hold == NoDataHold::none);
 }
 
-TEST_CASE("no-data episodes fire when silent and not held, and resolve once a reading arrives",
+TEST_CASE("no-data episodes fire when silent and not held", "[no_data]") {
+  const Activity silent{kNow - 31min, kNow - 24h, kNow - 24h};
+  const Activity fresh{kNow - 1min, kNow - 24h, kNow - 24h};
+  CHECK(decide_no_data(std::nullopt, silent, kNow, 30min, NoDataHold::none) == NoDataStep::fire);
+  CHECK(decide_no_data(std::nullopt, silent, kNow, 30min, NoDataHold::starting) ==
+        NoDataStep::nothing);
+  CHECK(decide_no_data(std::nullopt, silent, kNow, 30min, NoDataHold::backlog) ==
+        NoDataStep::nothing);
+  CHECK(decide_no_data(std::nullopt, silent, kNow, 31min, NoDataHold::none) ==
+        NoDataStep::nothing);  // exactly silent_minutes: not yet
+  CHECK(decide_no_data(std::nullopt, fresh, kNow, 30min, NoDataHold::none) == NoDataStep::nothing);
+}
+
+TEST_CASE("an open no-data episode resolves once a reading was received after its silence began",
           "[no_data]") {
-  CHECK(decide_no_data(false, true, NoDataHold::none) == NoDataStep::fire);
-  CHECK(decide_no_data(false, true, NoDataHold::starting) == NoDataStep::nothing);
-  CHECK(decide_no_data(false, true, NoDataHold::backlog) == NoDataStep::nothing);
-  CHECK(decide_no_data(false, false, NoDataHold::none) == NoDataStep::nothing);
-  CHECK(decide_no_data(true, true, NoDataHold::none) == NoDataStep::nothing);
-  // Resolving is never held: a reading arrived, whatever the backlog.
-  CHECK(decide_no_data(true, false, NoDataHold::backlog) == NoDataStep::resolve);
-  CHECK(decide_no_data(true, false, NoDataHold::starting) == NoDataStep::resolve);
+  const TimePoint began = kNow - 40min;
+  // Still nothing since: stays open, whatever the guards.
+  const Activity quiet{began, kNow - 24h, kNow - 24h};
+  CHECK(decide_no_data(began, quiet, kNow, 30min, NoDataHold::none) == NoDataStep::nothing);
+  // A reading arrived: resolved even while held (a reading is never in doubt).
+  const Activity heard{kNow - 10s, kNow - 24h, kNow - 24h};
+  CHECK(decide_no_data(began, heard, kNow, 30min, NoDataHold::backlog) == NoDataStep::resolve);
+  CHECK(decide_no_data(began, heard, kNow, 30min, NoDataHold::starting) == NoDataStep::resolve);
+  // A reading arrived, then silence again for longer than silent_minutes (the timer was away):
+  // this episode resolves; the next run opens a new one.
+  const Activity heard_long_ago{began + 1min, kNow - 24h, kNow - 24h};
+  CHECK(decide_no_data(began, heard_long_ago, kNow, 30min, NoDataHold::none) ==
+        NoDataStep::resolve);
+  // Never heard from, episode open since the device was registered: a first reading resolves.
+  const TimePoint registered = kNow - 2h;
+  const Activity never{std::nullopt, registered, kNow - 3h};
+  CHECK(decide_no_data(registered, never, kNow, 30min, NoDataHold::none) == NoDataStep::nothing);
+  const Activity first{kNow - 5s, registered, kNow - 3h};
+  CHECK(decide_no_data(registered, first, kNow, 30min, NoDataHold::none) == NoDataStep::resolve);
+}
+
+TEST_CASE("minutes silent is the alert's value", "[no_data]") {
+  CHECK(minutes_silent({kNow - 90s, kNow - 24h, kNow - 24h}, kNow) == 1.5);
+  CHECK(minutes_silent({std::nullopt, kNow - 2h, kNow - 3h}, kNow) == 120.0);
+}
+
+TEST_CASE("no-data is watched since the first run after a gap longer than allowed", "[no_data]") {
+  const auto gap = std::chrono::seconds{60};
+  CHECK(watched_since(std::nullopt, std::nullopt, kNow, gap) == kNow);  // the first run ever
+  CHECK(watched_since(kNow - 2h, kNow - 15s, kNow, gap) == kNow - 2h);  // runs continue
+  CHECK(watched_since(kNow - 2h, kNow - 60s, kNow, gap) == kNow - 2h);  // the gap itself: fine
+  CHECK(watched_since(kNow - 2h, kNow - 61s, kNow, gap) == kNow);       // an outage: again
+  CHECK(watched_since(kNow - 2h, kNow - 30min, kNow, gap) == kNow);
 }
 
 TEST_CASE("a hold's reason is logged once per change", "[no_data]") {
