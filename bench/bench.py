@@ -516,6 +516,10 @@ class Bench:
         return self.run_json([self.exe("bench/evalbench/ste-evalbench"), "--tuples", "1000",
                               "--rules", "1000", "--repeat", str(max(3, self.args.repeat))])
 
+    def s8_nodata(self):
+        return self.run_json([self.exe("bench/nodatabench/ste-nodatabench"), "--devices", "10000",
+                              "--metrics", "10", "--repeat", str(max(3, self.args.repeat))])
+
     def s5_isolation(self, rate, clean):
         """The hold again with a black-hole webhook target, then with the evaluator stopped."""
         a = self.args
@@ -629,7 +633,7 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--out-dir", default=os.path.join(REPO, "bench", "results"))
-    ap.add_argument("--scenarios", default="1,2,3,4,5,6,7")
+    ap.add_argument("--scenarios", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db-readings", type=int, default=300000)
     ap.add_argument("--batch-size", type=int, default=20000, help="the ingester default under test")
@@ -671,6 +675,8 @@ def main():
             report["database"] = b.s1_database()
         if "4" in wanted:
             report["evaluator"] = b.s4_evaluator()
+        if "8" in wanted:
+            report["nodata"] = b.s8_nodata()
         max_rate = args.max_rate
         if "2" in wanted:
             report["pipeline"] = b.s2_pipeline()
