@@ -24,7 +24,7 @@ fi
 echo "[bench] building release binaries" >&2
 cmake --preset release >/dev/null
 cmake --build --preset release --target ste-ingester ste-evaluator ste-admin ste-loadgen \
-  ste-dbbench ste-evalbench ste-latency-probe
+  ste-dbbench ste-evalbench ste-nodatabench ste-latency-probe
 
 # Servers: our own, on ports nothing else uses, with the PostgreSQL settings the report states.
 export STE_STATE_DIR="$STATE/stack"

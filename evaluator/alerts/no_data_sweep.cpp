@@ -163,7 +163,17 @@ std::optional<EpisodeNotice> resolve(PgConnection& db, const Pair& p, TimePoint 
 std::vector<Pair> read_pairs(PgConnection& db, int limit) {
   static const std::string sql =
       fmt::format(fmt::runtime(kPairsSql), fmt::arg("rule_columns", kRuleColumns));
+  // Hash joins only, for this query: its inputs are whole tables (rules x devices x received
+  // times x open episodes), and the planner's estimates for freshly written open episodes can be
+  // far off. Measured: with 1,100 open episodes estimated at 25, it merged on tenant_id alone
+  // and compared 121 million rows (12 s instead of 0.1 s at 110,000 pairs).
+  db.exec(
+      "SELECT set_config('enable_nestloop', 'off', true), "
+      "set_config('enable_mergejoin', 'off', true)");
   auto r = db.exec(sql, {std::to_string(limit)});
+  db.exec(
+      "SELECT set_config('enable_nestloop', 'on', true), "
+      "set_config('enable_mergejoin', 'on', true)");
   constexpr int k = kRuleColumnCount;
   std::vector<Pair> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
