@@ -15,7 +15,13 @@ const char* const kAlertColumns =
     "a.status, " STE_US("a.started_at") ", " STE_US("a.fired_at") ", " STE_US("a.resolved_at") ", "
     "a.resolve_reason, a.last_value, " STE_US("a.last_reading_ts") ", a.peak_value, "
     STE_US("a.acked_at") ", a.acked_by, a.ack_comment, a.flapping, a.notified, a.version, "
-    "a.tenant_id, a.device_id";
+    "a.tenant_id, a.device_id, "
+    // silenced_by (docs/ALERTING.md §3): the active silences of the tenant that match an open
+    // episode, oldest first; a closed episode is silenced by nothing.
+    "CASE WHEN a.status IN ('pending', 'firing') THEN (SELECT string_agg(s.id::text, ',' "
+    "ORDER BY s.created_at, s.id) FROM silences s WHERE s.tenant_id = a.tenant_id "
+    "AND s.starts_at <= now() AND s.ends_at > now() AND ste_silence_matches(s.matchers, "
+    "a.device_key, a.metric, a.rule_id::text, a.severity)) END";
 #undef STE_US
 
 namespace {
@@ -55,6 +61,14 @@ Alert alert_from_row(const PgResult& r, int i) {
   a.flapping = r.boolean(i, 25);
   a.notified = r.boolean(i, 26);
   a.version = static_cast<int>(r.int64(i, 27));
+  if (!r.is_null(i, 30)) {
+    std::string_view ids = r.text(i, 30);
+    while (!ids.empty()) {
+      const auto comma = ids.find(',');
+      a.silenced_by.emplace_back(ids.substr(0, comma));
+      ids = comma == std::string_view::npos ? std::string_view{} : ids.substr(comma + 1);
+    }
+  }
   return a;
 }
 

@@ -12,7 +12,7 @@ namespace ste::eval {
 /// Column 0 is the id, column 1 created_at in epoch microseconds (keyset cursors use both).
 extern const char* const kAlertColumns;
 /// How many columns kAlertColumns has: a query may select more after them.
-inline constexpr int kAlertColumnCount = 30;
+inline constexpr int kAlertColumnCount = 31;
 
 /// The alert of row `i`. A condition, severity or status the evaluator does not know (only a row
 /// written by hand) reads as above_threshold, warning and pending rather than failing the read.

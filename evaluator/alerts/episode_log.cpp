@@ -43,9 +43,20 @@ int append_event(PgConnection& db, std::int64_t tenant_id, const std::string& al
   return static_cast<int>(r.int64(0, 0));
 }
 
-void queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& alert, int seq,
+std::string silenced_reason(const std::vector<std::string>& silences) {
+  std::string ids;
+  for (const auto& s : silences) ids += (ids.empty() ? "" : ", ") + s;
+  return "silenced by " + ids;
+}
+
+bool queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& alert, int seq,
                         std::string_view event, const std::vector<DeliveryTarget>& targets) {
-  if (targets.empty()) return;
+  if (event != "resolved" && !alert.silenced_by.empty()) {
+    suppress_notification(db, tenant_id, alert.id, "evaluator", event,
+                          silenced_reason(alert.silenced_by));
+    return false;
+  }
+  if (targets.empty()) return true;
   const std::string payload = alert_to_json(alert);
   for (const auto& t : targets) {
     PgParam credential;
@@ -56,6 +67,7 @@ void queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& a
         {alert.id, std::to_string(tenant_id), t.target, t.url, t.credential_source, credential,
          std::string(event), std::to_string(seq), payload});
   }
+  return true;
 }
 
 void suppress_notification(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,

@@ -214,9 +214,10 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
       case Kind::fired: {
         const bool notify = decide_cooldown(last_notified, db_now, rule.cooldown_minutes) ==
                             CooldownDecision::allow;
-        out.notices.push_back(fire_episode(db, t.tenant_id, *open_id, notify, rule.cooldown_minutes,
-                                           e.at, tenant_targets));
-        if (notify) {
+        Fired fired = fire_episode(db, t.tenant_id, *open_id, notify, rule.cooldown_minutes, e.at,
+                                   tenant_targets);
+        out.notices.push_back(std::move(fired.notice));
+        if (fired.notified) {
           last_notified = db_now;
           notified_at = db_now;
           ++out.notified;
@@ -274,27 +275,33 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
   return out;
 }
 
-EpisodeNotice fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
-                           bool notify, int cooldown_minutes, TimePoint data_ts,
-                           const TargetsLookup& targets) {
+Fired fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
+                   bool cooldown_allows, int cooldown_minutes, TimePoint data_ts,
+                   const TargetsLookup& targets) {
   const std::string tenant = std::to_string(tenant_id);
+  // A silence over the episode holds its firing notification back (muted) until it ends.
+  const bool muted = cooldown_allows && !load_alert(db, tenant_id, alert_id)->silenced_by.empty();
+  const bool notify = cooldown_allows && !muted;
   db.exec(
-      "UPDATE alerts SET status = 'firing', fired_at = now(), notified = $3, "
+      "UPDATE alerts SET status = 'firing', fired_at = now(), notified = $3, muted = $4, "
       "last_notified_at = CASE WHEN $3 THEN now() END, version = version + 1, "
       "updated_at = now() WHERE tenant_id = $1 AND id = $2",
-      {tenant, alert_id, notify ? "true" : "false"});
+      {tenant, alert_id, notify ? "true" : "false", muted ? "true" : "false"});
   const int seq = append_event(db, tenant_id, alert_id, "fired", "evaluator", data_ts, "{}");
   const Alert a = *load_alert(db, tenant_id, alert_id);
   if (notify) {
     queue_notification(db, tenant_id, a, seq, "created",
                        targets ? targets() : std::vector<DeliveryTarget>{});
+  } else if (muted) {
+    suppress_notification(db, tenant_id, alert_id, "evaluator", "fired",
+                          silenced_reason(a.silenced_by) + "; sent when the silence ends");
   } else {
     suppress_notification(
         db, tenant_id, alert_id, "evaluator", "fired",
         fmt::format("inside the rule's cooldown of {} minutes since the last notification",
                     cooldown_minutes));
   }
-  return {"created", a};
+  return {{"created", a}, notify};
 }
 
 std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant_id,

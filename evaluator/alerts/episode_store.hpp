@@ -64,11 +64,17 @@ TupleOutcome apply_tuple(PgConnection& db, const EpisodeInput& in, const Targets
 
 /// Makes the pending episode `alert_id` firing, decided at data time `data_ts`, in the caller's
 /// transaction under its fingerprint lock: the `fired` timeline entry, and the `created`
-/// notification when `notify` (the cooldown allowed it; else the suppression and why). Returns
-/// the notice to publish after the commit.
-EpisodeNotice fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
-                           bool notify, int cooldown_minutes, TimePoint data_ts,
-                           const TargetsLookup& targets);
+/// notification when the cooldown allows it and no active silence matches the episode (else the
+/// suppression and why; a silenced firing is `muted`, and notified when the silence ends while
+/// it is still firing and unacknowledged). Returns the notice to publish after the commit and
+/// whether the notification went out (what the cooldown counts from).
+struct Fired {
+  EpisodeNotice notice;
+  bool notified = false;
+};
+Fired fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,
+                   bool cooldown_allows, int cooldown_minutes, TimePoint data_ts,
+                   const TargetsLookup& targets);
 
 /// Resolves the open episode `alert_id` with `reason` (cleared, manual, rule_changed,
 /// rule_deleted, rule_disabled) by `actor`, `data_ts` the reading it was decided at (cleared).

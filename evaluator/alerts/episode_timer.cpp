@@ -28,7 +28,34 @@ FROM alerts a
 JOIN alert_rules r ON r.tenant_id = a.tenant_id AND r.id = a.rule_id
 WHERE a.status = 'firing' AND a.notified AND a.acked_at IS NULL
   AND r.enabled AND r.renotify_minutes > 0
+  AND NOT {silenced}
 ORDER BY a.last_notified_at
+)SQL";
+
+// An active silence of the episode's tenant matches it (docs/ALERTING.md §3).
+constexpr const char* kSilencedSql =
+    "EXISTS (SELECT 1 FROM silences s WHERE s.tenant_id = a.tenant_id AND s.starts_at <= now() "
+    "AND s.ends_at > now() AND ste_silence_matches(s.matchers, a.device_key, a.metric, "
+    "a.rule_id::text, a.severity))";
+
+// Firing, unacknowledged episodes whose firing notification a silence held back, no longer
+// silenced: their notification goes out now.
+constexpr const char* kUnmutedSql = R"SQL(
+SELECT a.tenant_id, a.id, a.rule_id, a.device_id
+FROM alerts a
+WHERE a.status = 'firing' AND a.muted AND NOT a.notified AND a.acked_at IS NULL
+  AND NOT {silenced}
+ORDER BY a.fired_at
+LIMIT $1
+)SQL";
+
+// Under the lock: still so; marked notified.
+constexpr const char* kUnmuteSql = R"SQL(
+UPDATE alerts SET notified = true, muted = false, last_notified_at = now(),
+                  version = version + 1, updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'firing' AND muted AND NOT notified
+  AND acked_at IS NULL
+RETURNING id
 )SQL";
 
 // Under the lock: still firing, notified, unacknowledged, and not repeated by anyone since the
@@ -105,6 +132,33 @@ CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
   return out;
 }
 
+namespace {
+
+/// The firing notifications silences held back, for episodes no silence matches any more.
+void send_unmuted(PgConnection& db, const TargetDefaults& defaults, int limit, TimerRun& out) {
+  static const std::string sql =
+      fmt::format(fmt::runtime(kUnmutedSql), fmt::arg("silenced", kSilencedSql));
+  auto due = db.exec(sql, {std::to_string(limit)});
+  for (int i = 0; i < due.rows(); ++i) {
+    const std::int64_t tenant = due.int64(i, 0);
+    const std::string id(due.text(i, 1));
+    lock_fingerprint(db, std::string(due.text(i, 2)), due.int64(i, 3));
+    if (db.exec(kUnmuteSql, {std::to_string(tenant), id}).rows() == 0) continue;
+    const int seq = append_event(db, tenant, id, "silence_ended", "evaluator", std::nullopt,
+                                 R"({"notification":"created"})");
+    const Alert a = *load_alert(db, tenant, id);
+    queue_notification(db, tenant, a, seq, "created", targets_for_tenant(db, tenant, defaults));
+    db.exec(
+        "UPDATE alert_fingerprints SET last_notified_at = now() "
+        "WHERE tenant_id = $1 AND rule_id = $2 AND device_id = $3",
+        {std::to_string(tenant), std::string(due.text(i, 2)), std::to_string(due.int64(i, 3))});
+    out.notices.push_back({"created", a});
+    ++out.unmuted;
+  }
+}
+
+}  // namespace
+
 bool repeat_due(bool firing, bool notified, bool acked, int renotify_minutes,
                 std::optional<TimePoint> last_notified_at, TimePoint now) {
   if (!firing || !notified || acked || renotify_minutes <= 0 || !last_notified_at) return false;
@@ -118,7 +172,9 @@ TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int
     return out;
   }
   out.ran = true;
-  auto due = db.exec(kCandidatesSql);
+  static const std::string candidates =
+      fmt::format(fmt::runtime(kCandidatesSql), fmt::arg("silenced", kSilencedSql));
+  auto due = db.exec(candidates);
   for (int i = 0; i < due.rows() && out.repeated < limit; ++i) {
     const int renotify = static_cast<int>(due.int64(i, 4));
     const TimePoint last = from_epoch_us(due.int64(i, 5));
@@ -136,6 +192,7 @@ TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int
     out.notices.push_back({"repeated", a});
     ++out.repeated;
   }
+  send_unmuted(db, defaults, limit, out);
   tx.commit();
   return out;
 }

@@ -13,6 +13,9 @@
 ///   evaluated for `catch_up_after` while newer readings of its series are stored gets those
 ///   readings applied as one tuple (apply_tuple: locked, stale-safe, so racing a late summary
 ///   is harmless). Without it such an episode would stay firing until the next reading.
+/// - sends the firing notification a silence held back once no silence matches the episode any
+///   more, if it is still firing and unacknowledged (docs/ALERTING.md §3; repeats skip silenced
+///   episodes and are due at once when the silence ends);
 /// - runs the no-data rules (no_data_sweep.hpp), first, in their own transaction, and logs a
 ///   hold of the no-storm guards once per change of reason.
 /// Silence ends join it (issue #17).
@@ -43,6 +46,7 @@ bool repeat_due(bool firing, bool notified, bool acked, int renotify_minutes,
 struct TimerRun {
   bool ran = false;  ///< false: another instance holds the timer this time
   int repeated = 0;
+  int unmuted = 0;  ///< firing notifications sent because the silence over them ended
   std::vector<EpisodeNotice> notices;  ///< committed; to publish
 };
 

@@ -134,15 +134,14 @@ EpisodeNotice fire(PgConnection& db, const Pair& p, TimePoint now,
   append_event(db, rule.tenant_id, id, "opened", "evaluator", since, w.str());
   const bool notify =
       decide_cooldown(last_notified, now, rule.cooldown_minutes) == CooldownDecision::allow;
-  EpisodeNotice n =
-      fire_episode(db, rule.tenant_id, id, notify, rule.cooldown_minutes, now, targets);
+  Fired fired = fire_episode(db, rule.tenant_id, id, notify, rule.cooldown_minutes, now, targets);
   db.exec(
       "INSERT INTO alert_fingerprints (tenant_id, rule_id, device_id, last_notified_at) "
       "VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END) "
       "ON CONFLICT (tenant_id, rule_id, device_id) DO UPDATE SET last_notified_at = "
       "coalesce(excluded.last_notified_at, alert_fingerprints.last_notified_at)",
-      {tenant, rule.id, std::to_string(p.device_id), notify ? "true" : "false"});
-  return n;
+      {tenant, rule.id, std::to_string(p.device_id), fired.notified ? "true" : "false"});
+  return std::move(fired.notice);
 }
 
 /// Resolves the open episode of `p` (cleared), with how long the silence lasted as last_value.

@@ -68,6 +68,7 @@ void register_device_routes(httplib::Server& s, PgPool& pool);
 void register_integration_routes(httplib::Server& s, PgPool& pool);
 void register_key_routes(httplib::Server& s, PgPool& pool);
 void register_settings_routes(httplib::Server& s, PgPool& pool);
+void register_silence_routes(httplib::Server& s, PgPool& pool);
 void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);
 
 }  // namespace ste::api

@@ -36,6 +36,11 @@ const std::vector<Route>& api_routes() {
       {"GET", "/api/keys"},
       {"POST", "/api/keys"},
       {"DELETE", "/api/keys/{id}"},
+      {"GET", "/api/silences"},
+      {"POST", "/api/silences"},
+      {"POST", "/api/silences/preview"},
+      {"GET", "/api/silences/{id}"},
+      {"DELETE", "/api/silences/{id}"},
       {"POST", "/admin/tenants"},
       {"GET", "/healthz"},
       {"GET", "/readyz"},
@@ -212,6 +217,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
   register_integration_routes(server, pool_);
   register_key_routes(server, pool_);
   register_settings_routes(server, pool_);
+  register_silence_routes(server, pool_);
   register_tenant_routes(server, pool_, admin_key_);
 }
 
