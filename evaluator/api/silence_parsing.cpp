@@ -85,9 +85,9 @@ Got read_matcher(od::value& v, std::size_t index, Matcher& m, std::optional<ApiE
       has_value = true;
       m.value = text;
       if (got != Got::ok || !text_of(text, kMaxMatcherValue)) {
-        error = invalid_field(fmt::format(
-            "{} must be a string of 1-{} characters, none of them control characters", where,
-            kMaxMatcherValue));
+        error = invalid_field(
+            fmt::format("{} must be a string of 1-{} characters, none of them control characters",
+                        where, kMaxMatcherValue));
       }
     } else {
       error = invalid_field(fmt::format("unknown field '{}' in matchers[{}]", key, index));
@@ -160,9 +160,10 @@ Parsed<SilenceInput> parse_silence_body(std::string_view body, TimePoint now) {
                                      format_rfc3339_ms(in.starts_at)));
   }
   if (in.ends_at <= now) {
-    return invalid_field(fmt::format("ends_at ({}) must be in the future: a silence that has "
-                                     "already ended would mute nothing",
-                                     format_rfc3339_ms(in.ends_at)));
+    return invalid_field(
+        fmt::format("ends_at ({}) must be in the future: a silence that has "
+                    "already ended would mute nothing",
+                    format_rfc3339_ms(in.ends_at)));
   }
   return in;
 }

@@ -66,8 +66,8 @@ std::optional<ApiError> invalid_regex(PgConnection& db, const std::vector<Matche
         why = why.substr(at);
       }
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      return invalid_field(fmt::format("matchers[{}].value is not a valid regular expression ({})",
-                                       i, why));
+      return invalid_field(
+          fmt::format("matchers[{}].value is not a valid regular expression ({})", i, why));
     }
   }
   return std::nullopt;
@@ -85,12 +85,12 @@ void create_silence(const httplib::Request& req, httplib::Response& res, const T
   if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
   const SilenceInput& in = std::get<SilenceInput>(parsed);
   if (auto e = invalid_regex(db, in.matchers)) return send_error(res, *e);
-  auto r = db.exec(
-      fmt::format("INSERT INTO silences (tenant_id, matchers, starts_at, ends_at, comment, "
-                  "created_by) VALUES ($1, $2::json, $3, $4, $5, $6) RETURNING {}",
-                  kSilenceColumns),
-      {std::to_string(t.id), matchers_json(in.matchers), format_rfc3339_us(in.starts_at),
-       format_rfc3339_us(in.ends_at), in.comment, t.key_name});
+  auto r =
+      db.exec(fmt::format("INSERT INTO silences (tenant_id, matchers, starts_at, ends_at, comment, "
+                          "created_by) VALUES ($1, $2::json, $3, $4, $5, $6) RETURNING {}",
+                          kSilenceColumns),
+              {std::to_string(t.id), matchers_json(in.matchers), format_rfc3339_us(in.starts_at),
+               format_rfc3339_us(in.ends_at), in.comment, t.key_name});
   send_silence(res, 201, r);
 }
 
