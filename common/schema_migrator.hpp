@@ -11,7 +11,7 @@
 namespace ste {
 
 /// The schema version this build of the services needs. Bump with every new migration.
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 struct Migration {
   int version;

@@ -41,6 +41,11 @@ struct Alert {
   std::optional<std::string> acked_by;
   std::optional<std::string> ack_comment;
   std::vector<std::string> silenced_by;
+  /// Not serialized: the firing whole-device no-data episode of this device that mutes this
+  /// one's notifications (built-in inhibition, docs/ALERTING.md §3).
+  std::optional<std::string> inhibited_by;
+  /// Whether an active silence or an inhibition mutes its notifications now.
+  bool muted() const { return !silenced_by.empty() || inhibited_by.has_value(); }
   bool flapping = false;
   bool notified = false;  ///< its firing notification went out (not suppressed by the cooldown)
   int version = 1;

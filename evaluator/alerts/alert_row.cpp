@@ -9,6 +9,19 @@ namespace ste::eval {
 // Timestamps travel as epoch microseconds: no text parsing, no time zone to get wrong.
 #define STE_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
+// The active silences of the tenant matching episode `a` (docs/ALERTING.md §3).
+#define STE_SILENCES                                                                   \
+  "FROM silences s WHERE s.tenant_id = a.tenant_id AND s.starts_at <= now() "          \
+  "AND s.ends_at > now() AND ste_silence_matches(s.matchers, a.device_key, a.metric, " \
+  "a.rule_id::text, a.severity)"
+// The firing whole-device no-data episode of a's device that inhibits it (another episode).
+#define STE_INHIBITORS                                                           \
+  "FROM alerts n WHERE n.tenant_id = a.tenant_id AND n.device_id = a.device_id " \
+  "AND n.status = 'firing' AND n.condition = 'no_data' AND n.metric = '*' AND n.id <> a.id"
+
+const char* const kAlertMutedSql =
+    "(EXISTS (SELECT 1 " STE_SILENCES ") OR EXISTS (SELECT 1 " STE_INHIBITORS "))";
+
 const char* const kAlertColumns =
     "a.id, " STE_US("a.created_at") ", a.rule_id, t.slug, a.device_key, a.metric, a.condition, "
     "a.threshold, a.value, " STE_US("a.reading_ts") ", a.mean, a.stddev, a.severity, a.message, "
@@ -17,11 +30,14 @@ const char* const kAlertColumns =
     STE_US("a.acked_at") ", a.acked_by, a.ack_comment, a.flapping, a.notified, a.version, "
     "a.tenant_id, a.device_id, "
     // silenced_by (docs/ALERTING.md §3): the active silences of the tenant that match an open
-    // episode, oldest first; a closed episode is silenced by nothing.
+    // episode, oldest first; a closed episode is silenced by nothing. Then the inhibiting
+    // no-data episode, if any.
     "CASE WHEN a.status IN ('pending', 'firing') THEN (SELECT string_agg(s.id::text, ',' "
-    "ORDER BY s.created_at, s.id) FROM silences s WHERE s.tenant_id = a.tenant_id "
-    "AND s.starts_at <= now() AND s.ends_at > now() AND ste_silence_matches(s.matchers, "
-    "a.device_key, a.metric, a.rule_id::text, a.severity)) END";
+    "ORDER BY s.created_at, s.id) " STE_SILENCES ") END, "
+    "CASE WHEN a.status IN ('pending', 'firing') THEN (SELECT min(n.id::text) " STE_INHIBITORS
+    ") END";
+#undef STE_SILENCES
+#undef STE_INHIBITORS
 #undef STE_US
 
 namespace {
@@ -69,6 +85,7 @@ Alert alert_from_row(const PgResult& r, int i) {
       ids = comma == std::string_view::npos ? std::string_view{} : ids.substr(comma + 1);
     }
   }
+  a.inhibited_by = r.opt_text(i, 31);
   return a;
 }
 

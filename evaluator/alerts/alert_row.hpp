@@ -12,7 +12,11 @@ namespace ste::eval {
 /// Column 0 is the id, column 1 created_at in epoch microseconds (keyset cursors use both).
 extern const char* const kAlertColumns;
 /// How many columns kAlertColumns has: a query may select more after them.
-inline constexpr int kAlertColumnCount = 31;
+inline constexpr int kAlertColumnCount = 32;
+
+/// True for an episode `a` (alias) whose notifications are muted now: an active silence of its
+/// tenant matches it, or its device has a firing whole-device no-data episode (inhibition).
+extern const char* const kAlertMutedSql;
 
 /// The alert of row `i`. A condition, severity or status the evaluator does not know (only a row
 /// written by hand) reads as above_threshold, warning and pending rather than failing the read.

@@ -1,5 +1,7 @@
 #include "evaluator/alerts/episode_log.hpp"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <stdexcept>
 
@@ -43,17 +45,20 @@ int append_event(PgConnection& db, std::int64_t tenant_id, const std::string& al
   return static_cast<int>(r.int64(0, 0));
 }
 
-std::string silenced_reason(const std::vector<std::string>& silences) {
-  std::string ids;
-  for (const auto& s : silences) ids += (ids.empty() ? "" : ", ") + s;
-  return "silenced by " + ids;
+std::string muted_reason(const Alert& alert) {
+  std::string out;
+  for (const auto& s : alert.silenced_by) out += (out.empty() ? "silenced by " : ", ") + s;
+  if (alert.inhibited_by) {
+    out += (out.empty() ? "" : "; ") +
+           fmt::format("inhibited by the device's no-data episode {}", *alert.inhibited_by);
+  }
+  return out;
 }
 
 bool queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& alert, int seq,
                         std::string_view event, const std::vector<DeliveryTarget>& targets) {
-  if (event != "resolved" && !alert.silenced_by.empty()) {
-    suppress_notification(db, tenant_id, alert.id, "evaluator", event,
-                          silenced_reason(alert.silenced_by));
+  if (event != "resolved" && alert.muted()) {
+    suppress_notification(db, tenant_id, alert.id, "evaluator", event, muted_reason(alert));
     return false;
   }
   if (targets.empty()) return true;

@@ -48,15 +48,16 @@ using TargetsLookup = std::function<std::vector<DeliveryTarget>()>;
 TargetsLookup read_once(TargetsLookup targets);
 
 /// Writes one outbox row per target for the transition logged as `seq`, carrying the alert object
-/// as it is now; the Idempotency-Key of its requests is "<alert id>:<seq>". While an active
-/// silence matches the alert (`silenced_by`), every event but `resolved` is muted instead (the
-/// suppression and its silences in the timeline) and false is returned (docs/ALERTING.md §3: a
-/// resolution is notified exactly when the firing was).
+/// as it is now; the Idempotency-Key of its requests is "<alert id>:<seq>". While the alert is
+/// muted (an active silence matches it, or its device's no-data episode inhibits it), every
+/// event but `resolved` is muted instead (the suppression and why in the timeline) and false is
+/// returned (docs/ALERTING.md §3: a resolution is notified exactly when the firing was).
 bool queue_notification(PgConnection& db, std::int64_t tenant_id, const Alert& alert, int seq,
                         std::string_view event, const std::vector<DeliveryTarget>& targets);
 
-/// "silenced by <id>, <id>": the timeline's reason for a muted notification.
-std::string silenced_reason(const std::vector<std::string>& silences);
+/// "silenced by <id>, <id>" and/or "inhibited by ...": the timeline's reason for a muted
+/// notification.
+std::string muted_reason(const Alert& alert);
 
 /// Logs that `transition` (fired, resolved, acknowledged) notifies nobody, and why.
 void suppress_notification(PgConnection& db, std::int64_t tenant_id, const std::string& alert_id,

@@ -11,6 +11,7 @@
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert_row.hpp"
 #include "evaluator/alerts/cooldown_gate.hpp"
+#include "evaluator/alerts/episode_flapping.hpp"
 
 namespace ste::eval {
 
@@ -114,6 +115,24 @@ std::string open_episode(PgConnection& db, const EpisodeInput& in, TimePoint sta
   append_event(db, t.tenant_id, id, "opened", "evaluator", started_at,
                detail_json({{"value", fmt::format("{}", f.value)}}));
   return id;
+}
+
+/// A transition of a flapping fingerprint: the one that starts flapping notifies
+/// `flapping_started` (and publishes it); later ones only log why they are quiet.
+EpisodeNotice flapping_notice(PgConnection& db, std::int64_t tenant_id, const Alert& a,
+                              FlapOutcome flap, std::string_view transition,
+                              const TargetsLookup& targets) {
+  suppress_notification(db, tenant_id, a.id, "evaluator", transition,
+                        flap == FlapOutcome::started
+                            ? "the fingerprint started flapping: flapping_started instead"
+                            : "the fingerprint is flapping: quiet until it settles");
+  if (flap != FlapOutcome::started) {
+    return {transition == "fired" ? "created" : "resolved", a};
+  }
+  const int seq = append_event(db, tenant_id, a.id, "flapping_started", "evaluator");
+  queue_notification(db, tenant_id, a, seq, "flapping_started",
+                     targets ? targets() : std::vector<DeliveryTarget>{});
+  return {"flapping_started", a};
 }
 
 }  // namespace
@@ -279,9 +298,12 @@ Fired fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& 
                    bool cooldown_allows, int cooldown_minutes, TimePoint data_ts,
                    const TargetsLookup& targets) {
   const std::string tenant = std::to_string(tenant_id);
-  // A silence over the episode holds its firing notification back (muted) until it ends.
-  const bool muted = cooldown_allows && !load_alert(db, tenant_id, alert_id)->silenced_by.empty();
-  const bool notify = cooldown_allows && !muted;
+  // Flapping decides first (a flapping fingerprint notifies nothing but its start and end); then
+  // a silence or an inhibition holds the firing notification back (muted) until it ends.
+  const FlapOutcome flap = note_transition(db, tenant_id, alert_id);
+  const bool quiet = flap != FlapOutcome::normal;
+  const bool muted = !quiet && cooldown_allows && load_alert(db, tenant_id, alert_id)->muted();
+  const bool notify = !quiet && cooldown_allows && !muted;
   db.exec(
       "UPDATE alerts SET status = 'firing', fired_at = now(), notified = $3, muted = $4, "
       "last_notified_at = CASE WHEN $3 THEN now() END, version = version + 1, "
@@ -289,12 +311,13 @@ Fired fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& 
       {tenant, alert_id, notify ? "true" : "false", muted ? "true" : "false"});
   const int seq = append_event(db, tenant_id, alert_id, "fired", "evaluator", data_ts, "{}");
   const Alert a = *load_alert(db, tenant_id, alert_id);
+  if (quiet) return {flapping_notice(db, tenant_id, a, flap, "fired", targets), false};
   if (notify) {
     queue_notification(db, tenant_id, a, seq, "created",
                        targets ? targets() : std::vector<DeliveryTarget>{});
   } else if (muted) {
     suppress_notification(db, tenant_id, alert_id, "evaluator", "fired",
-                          silenced_reason(a.silenced_by) + "; sent when the silence ends");
+                          muted_reason(a) + "; sent once nothing mutes it");
   } else {
     suppress_notification(
         db, tenant_id, alert_id, "evaluator", "fired",
@@ -321,7 +344,12 @@ std::optional<EpisodeNotice> close_episode(PgConnection& db, std::int64_t tenant
   if (comment) w.field("comment", *comment);
   w.end_object();
   const int seq = append_event(db, tenant_id, alert_id, "resolved", actor, data_ts, w.str());
+  // Clearing is a change of state flapping counts; a person's or a rule edit's resolve is not.
+  const FlapOutcome flap =
+      reason == "cleared" ? note_transition(db, tenant_id, alert_id) : FlapOutcome::normal;
   const Alert a = *load_alert(db, tenant_id, alert_id);
+  if (flap != FlapOutcome::normal)
+    return flapping_notice(db, tenant_id, a, flap, "resolved", targets);
   if (a.notified) {
     queue_notification(db, tenant_id, a, seq, "resolved",
                        targets ? targets() : std::vector<DeliveryTarget>{});

@@ -7,6 +7,7 @@
 #include "common/time_format.hpp"
 #include "evaluator/alerts/alert_row.hpp"
 #include "evaluator/alerts/episode_events.hpp"
+#include "evaluator/alerts/episode_flapping.hpp"
 #include "evaluator/alerts/episode_store.hpp"
 #include "evaluator/evaluation/deviation_stats.hpp"
 #include "evaluator/evaluation/rule_cache.hpp"
@@ -28,23 +29,17 @@ FROM alerts a
 JOIN alert_rules r ON r.tenant_id = a.tenant_id AND r.id = a.rule_id
 WHERE a.status = 'firing' AND a.notified AND a.acked_at IS NULL
   AND r.enabled AND r.renotify_minutes > 0
-  AND NOT {silenced}
+  AND NOT {muted}
 ORDER BY a.last_notified_at
 )SQL";
 
-// An active silence of the episode's tenant matches it (docs/ALERTING.md §3).
-constexpr const char* kSilencedSql =
-    "EXISTS (SELECT 1 FROM silences s WHERE s.tenant_id = a.tenant_id AND s.starts_at <= now() "
-    "AND s.ends_at > now() AND ste_silence_matches(s.matchers, a.device_key, a.metric, "
-    "a.rule_id::text, a.severity))";
-
-// Firing, unacknowledged episodes whose firing notification a silence held back, no longer
-// silenced: their notification goes out now.
+// Firing, unacknowledged episodes whose firing notification a silence or an inhibition held
+// back, muted no more: their notification goes out now.
 constexpr const char* kUnmutedSql = R"SQL(
 SELECT a.tenant_id, a.id, a.rule_id, a.device_id
 FROM alerts a
 WHERE a.status = 'firing' AND a.muted AND NOT a.notified AND a.acked_at IS NULL
-  AND NOT {silenced}
+  AND NOT {muted}
 ORDER BY a.fired_at
 LIMIT $1
 )SQL";
@@ -134,17 +129,17 @@ CatchUp catch_up_open_episodes(PgConnection& db, const TargetDefaults& defaults,
 
 namespace {
 
-/// The firing notifications silences held back, for episodes no silence matches any more.
+/// The firing notifications silences or inhibitions held back, for episodes muted no more.
 void send_unmuted(PgConnection& db, const TargetDefaults& defaults, int limit, TimerRun& out) {
   static const std::string sql =
-      fmt::format(fmt::runtime(kUnmutedSql), fmt::arg("silenced", kSilencedSql));
+      fmt::format(fmt::runtime(kUnmutedSql), fmt::arg("muted", kAlertMutedSql));
   auto due = db.exec(sql, {std::to_string(limit)});
   for (int i = 0; i < due.rows(); ++i) {
     const std::int64_t tenant = due.int64(i, 0);
     const std::string id(due.text(i, 1));
     lock_fingerprint(db, std::string(due.text(i, 2)), due.int64(i, 3));
     if (db.exec(kUnmuteSql, {std::to_string(tenant), id}).rows() == 0) continue;
-    const int seq = append_event(db, tenant, id, "silence_ended", "evaluator", std::nullopt,
+    const int seq = append_event(db, tenant, id, "unmuted", "evaluator", std::nullopt,
                                  R"({"notification":"created"})");
     const Alert a = *load_alert(db, tenant, id);
     queue_notification(db, tenant, a, seq, "created", targets_for_tenant(db, tenant, defaults));
@@ -173,7 +168,7 @@ TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int
   }
   out.ran = true;
   static const std::string candidates =
-      fmt::format(fmt::runtime(kCandidatesSql), fmt::arg("silenced", kSilencedSql));
+      fmt::format(fmt::runtime(kCandidatesSql), fmt::arg("muted", kAlertMutedSql));
   auto due = db.exec(candidates);
   for (int i = 0; i < due.rows() && out.repeated < limit; ++i) {
     const int renotify = static_cast<int>(due.int64(i, 4));
@@ -193,6 +188,7 @@ TimerRun run_episode_timer(PgConnection& db, const TargetDefaults& defaults, int
     ++out.repeated;
   }
   send_unmuted(db, defaults, limit, out);
+  for (auto& n : end_flapping(db, defaults, limit)) out.notices.push_back(std::move(n));
   tx.commit();
   return out;
 }

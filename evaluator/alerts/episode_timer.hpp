@@ -16,6 +16,7 @@
 /// - sends the firing notification a silence held back once no silence matches the episode any
 ///   more, if it is still firing and unacknowledged (docs/ALERTING.md §3; repeats skip silenced
 ///   episodes and are due at once when the silence ends);
+/// - ends flapping of fingerprints that have settled (episode_flapping.hpp: `flapping_ended`);
 /// - runs the no-data rules (no_data_sweep.hpp), first, in their own transaction, and logs a
 ///   hold of the no-storm guards once per change of reason.
 /// Silence ends join it (issue #17).

@@ -44,7 +44,7 @@ bool is_credential(std::string_view s) { return text_of(s, 256); }
 
 // The identifier rules are quoted from common/identifiers.hpp, so a message cannot name another
 // rule than the one applied.
-const std::array<FieldSpec, 14> kRuleFields = {{
+const std::array<FieldSpec, 16> kRuleFields = {{
     {"name", true, "name must be a string of 1-200 characters, none of them control characters"},
     {"metric", true,
      fmt::format("metric must be {}, or \"*\" (any metric) on a no_data rule",
@@ -62,6 +62,8 @@ const std::array<FieldSpec, 14> kRuleFields = {{
     {"clear_for_minutes", false, "clear_for_minutes must be an integer 0..10080"},
     {"renotify_minutes", false, "renotify_minutes must be an integer 0..10080"},
     {"silent_minutes", false, "silent_minutes must be null or an integer 1..10080"},
+    {"flap_changes", false, "flap_changes must be 0 (never flapping) or an integer 2..1000"},
+    {"flap_window_minutes", false, "flap_window_minutes must be an integer 1..1440"},
 }};
 
 /// A nullable integer in [lo, hi].
@@ -222,6 +224,12 @@ Parsed<RuleInput> parse_rule_body(std::string_view body) {
         return read_int(v, 0, 10080, r.renotify_minutes);
       case 13:
         return read_nullable_int(v, 1, 10080, r.silent_minutes);
+      case 14: {
+        const Got got = read_int(v, 0, 1000, r.flap_changes);
+        return check(got, r.flap_changes != 1);
+      }
+      case 15:
+        return read_int(v, 1, 1440, r.flap_window_minutes);
       default:
         return Got::broken;  // unreachable: read_object passes indexes of kRuleFields
     }

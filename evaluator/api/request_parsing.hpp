@@ -38,6 +38,8 @@ struct RuleInput {
   int clear_for_minutes = 0;
   int renotify_minutes = 0;
   std::optional<int> silent_minutes;  ///< no_data rules only (and required there)
+  int flap_changes = 6;               ///< 0 = never flapping, else 2..1000 (ALERTING.md §5)
+  int flap_window_minutes = 30;
 };
 /// Also checks across fields, 422 naming the field: clear_threshold only on threshold rules and
 /// not beyond the threshold (above: <=, below: >=); a no_data rule has silent_minutes, no

@@ -17,7 +17,8 @@ constexpr const char* kRuleColumns =
     "severity, "
     "enabled, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "for_minutes, clear_threshold, clear_for_minutes, renotify_minutes, silent_minutes";
+    "for_minutes, clear_threshold, clear_for_minutes, renotify_minutes, silent_minutes, "
+    "flap_changes, flap_window_minutes";
 
 /// A nullable number or integer column as JSON.
 void nullable_field(JsonWriter& w, const char* name, const PgResult& r, int i, int c,
@@ -54,6 +55,8 @@ void write_rule(JsonWriter& w, const PgResult& r, int i) {
   w.field("clear_for_minutes", r.int64(i, 14));
   w.field("renotify_minutes", r.int64(i, 15));
   nullable_field(w, "silent_minutes", r, i, 16, true);
+  w.field("flap_changes", r.int64(i, 17));
+  w.field("flap_window_minutes", r.int64(i, 18));
   w.field("created_at", r.text(i, 10));
   w.field("updated_at", r.text(i, 11));
   w.end_object();
@@ -80,7 +83,9 @@ std::vector<PgParam> rule_params(const RuleInput& in) {
           in.clear_threshold ? PgParam(fmt::format("{}", *in.clear_threshold)) : PgParam(),
           std::to_string(in.clear_for_minutes),
           std::to_string(in.renotify_minutes),
-          in.silent_minutes ? PgParam(std::to_string(*in.silent_minutes)) : PgParam()};
+          in.silent_minutes ? PgParam(std::to_string(*in.silent_minutes)) : PgParam(),
+          std::to_string(in.flap_changes),
+          std::to_string(in.flap_window_minutes)};
 }
 
 /// Why an edit closes the rule's open episodes (docs/ALERTING.md §1), nullopt when it does not:
@@ -152,8 +157,9 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
             fmt::format(
                 "INSERT INTO alert_rules (tenant_id, name, metric, device_key, condition, "
                 "threshold, window_minutes, cooldown_minutes, severity, enabled, for_minutes, "
-                "clear_threshold, clear_for_minutes, renotify_minutes, silent_minutes) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+                "clear_threshold, clear_for_minutes, renotify_minutes, silent_minutes, "
+                "flap_changes, flap_window_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                "$10, $11, $12, $13, $14, $15, $16, $17) "
                 "RETURNING {}",
                 kRuleColumns),
             params);
@@ -200,7 +206,7 @@ void register_rule_routes(httplib::Server& s, PgPool& pool, int max_rules_per_te
                   "threshold = $7, window_minutes = $8, cooldown_minutes = $9, severity = $10, "
                   "enabled = $11, for_minutes = $12, clear_threshold = $13, "
                   "clear_for_minutes = $14, renotify_minutes = $15, silent_minutes = $16, "
-                  "updated_at = now() "
+                  "flap_changes = $17, flap_window_minutes = $18, updated_at = now() "
                   "WHERE tenant_id = $1 AND id = $2 RETURNING {}",
                   kRuleColumns),
               params);

@@ -39,7 +39,8 @@ std::string to_json(const RuleInput& r) {
          ",\"clear_for_minutes\":" + std::to_string(r.clear_for_minutes) +
          ",\"renotify_minutes\":" + std::to_string(r.renotify_minutes) +
          ",\"silent_minutes\":" + (r.silent_minutes ? std::to_string(*r.silent_minutes) : "null") +
-         "}";
+         ",\"flap_changes\":" + std::to_string(r.flap_changes) +
+         ",\"flap_window_minutes\":" + std::to_string(r.flap_window_minutes) + "}";
 }
 
 void check_rule(const RuleInput& r) {
@@ -52,6 +53,8 @@ void check_rule(const RuleInput& r) {
   EXPECT(std::isfinite(r.threshold));
   EXPECT(r.silent_minutes.has_value() == no_data);
   if (r.silent_minutes) EXPECT(*r.silent_minutes >= 1 && *r.silent_minutes <= 10080);
+  EXPECT(r.flap_changes == 0 || (r.flap_changes >= 2 && r.flap_changes <= 1000));
+  EXPECT(r.flap_window_minutes >= 1 && r.flap_window_minutes <= 1440);
   if (no_data) {
     EXPECT(r.threshold == 0 && !r.clear_threshold && r.for_minutes == 0 &&
            r.clear_for_minutes == 0);
@@ -91,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
          a->window_minutes == r.window_minutes && a->cooldown_minutes == r.cooldown_minutes &&
          a->severity == r.severity && a->enabled == r.enabled && a->for_minutes == r.for_minutes &&
          a->clear_threshold == r.clear_threshold && a->clear_for_minutes == r.clear_for_minutes &&
-         a->renotify_minutes == r.renotify_minutes && a->silent_minutes == r.silent_minutes);
+         a->renotify_minutes == r.renotify_minutes && a->silent_minutes == r.silent_minutes &&
+         a->flap_changes == r.flap_changes && a->flap_window_minutes == r.flap_window_minutes);
   return 0;
 }

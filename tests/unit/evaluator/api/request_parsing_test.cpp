@@ -193,6 +193,30 @@ TEST_CASE("a no_data rule has silent_minutes, no threshold, and may watch any me
   }
 }
 
+TEST_CASE("flap_changes is 0 or 2..1000 and flap_window_minutes 1..1440") {
+  const auto& d = ok(ste::api::parse_rule_body(object(kMinimalRule)));
+  CHECK(d.flap_changes == 6);
+  CHECK(d.flap_window_minutes == 30);
+  for (const int n : {0, 2, 1000}) {
+    CHECK(
+        ok(ste::api::parse_rule_body(rule_with("flap_changes", std::to_string(n)))).flap_changes ==
+        n);
+  }
+  for (const char* bad : {"1", "-1", "1001", "2.5", "null"}) {
+    INFO(bad);
+    check_invalid(ste::api::parse_rule_body(rule_with("flap_changes", bad)),
+                  "flap_changes must be 0 (never flapping) or an integer 2..1000");
+  }
+  CHECK(
+      ok(ste::api::parse_rule_body(rule_with("flap_window_minutes", "1440"))).flap_window_minutes ==
+      1440);
+  for (const char* bad : {"0", "1441", "\"30\""}) {
+    INFO(bad);
+    check_invalid(ste::api::parse_rule_body(rule_with("flap_window_minutes", bad)),
+                  "flap_window_minutes must be an integer 1..1440");
+  }
+}
+
 TEST_CASE("the fields that do not fit a rule's condition are refused by name") {
   Members no_silence = kNoDataRule;
   no_silence.pop_back();
