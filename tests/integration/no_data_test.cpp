@@ -18,12 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Process::Env timer_env(WebhookReceiver& hub, const Process::Env& extra = {}) {
-  Process::Env env{{"STE_NOTIFICATION_HUB_URL", hub.url("")}, {"STE_NODATA_INTERVAL_S", "1"}};
-  for (const auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
 std::string create_rule(Api& api, const std::string& key, const std::string& body) {
   auto r = api.post("/api/rules", key, body);
   REQUIRE(r);
@@ -42,16 +36,6 @@ void register_devices(Api& api, const std::string& key, const std::vector<std::s
   REQUIRE(r);
   INFO(r->body);
   REQUIRE(r->status < 300);
-}
-
-double timer_runs(Pipeline& p, const std::string& evaluator) {
-  return p.evaluator_metric(evaluator, "ste_eval_timer_runs_total");
-}
-
-/// Waits until `evaluator` has completed `n` more timer runs (each begins with its no-data part).
-void wait_runs(Pipeline& p, const std::string& evaluator, int n) {
-  const double start = timer_runs(p, evaluator);
-  REQUIRE(eventually([&] { return timer_runs(p, evaluator) >= start + n; }, 30s));
 }
 
 /// As if the evaluators had watched for no data for a day: the start-up guard is not what a test
@@ -121,14 +105,14 @@ TEST_CASE(
 
   // Everything was created just now: nobody has been silent for 5 minutes.
   watched_for_a_day(p);
-  wait_runs(p, "a", 3);
+  wait_timer_runs(p, "a", 3);
   CHECK(p.alerts() == 0);
 
   // Six minutes later, as far as the database can tell: quiet-1 never reported; chatty-1 did.
   created_ago(p, 6);
   REQUIRE(eventually([&] { return devices_with(p, "firing") == "quiet-1"; }, 30s));
   REQUIRE(eventually([&] { return hub.count() == 1; }, 30s));
-  wait_runs(p, "a", 2);
+  wait_timer_runs(p, "a", 2);
   CHECK(p.alerts() == 1);
   CHECK(hub_events(hub) == std::vector<std::string>{"sensor.alert.created"});
   {
@@ -155,7 +139,7 @@ TEST_CASE(
   CHECK(query_scalar(p.db_url, "SELECT string_agg(kind, ',' ORDER BY seq) FROM alert_events") ==
         "opened,fired,resolved");
   // Heard from now: no new episode.
-  wait_runs(p, "a", 2);
+  wait_timer_runs(p, "a", 2);
   CHECK(p.alerts() == 1);
   CHECK(p.evaluator_metric("a", "ste_eval_nodata_fired_total") == 1);
   CHECK(p.evaluator_metric("a", "ste_eval_nodata_resolved_total") == 1);
@@ -184,7 +168,7 @@ TEST_CASE("A batch of old readings (device clock an hour behind) counts as activ
   // dead-1 fires (the timer works); skewed-1's newest reading is an hour old by its own clock,
   // but was received now.
   REQUIRE(eventually([&] { return devices_with(p, "firing") == "dead-1"; }, 30s));
-  wait_runs(p, "a", 3);
+  wait_timer_runs(p, "a", 3);
   CHECK(devices_with(p, "firing") == "dead-1");
   CHECK(p.alerts() == 1);
 
@@ -198,7 +182,7 @@ TEST_CASE("A batch of old readings (device clock an hour behind) counts as activ
   REQUIRE(r->status == 200);
   CHECK(query_scalar(p.db_url, "SELECT status || ' ' || resolve_reason FROM alerts") ==
         "resolved rule_changed");
-  wait_runs(p, "a", 3);
+  wait_timer_runs(p, "a", 3);
   CHECK(p.alerts() == 1);
 }
 
@@ -241,7 +225,7 @@ TEST_CASE("An evaluator restarted after 30 minutes down raises no burst", "[no_d
   p.start_evaluator("a", timer_env(hub));
   // Every device looks silent, but the watch has just started again: all held, none raised.
   REQUIRE(eventually([&] { return held(p, "a", "starting") == kDevices; }, 30s));
-  wait_runs(p, "a", 3);
+  wait_timer_runs(p, "a", 3);
   CHECK(p.alerts() == 0);
   CHECK(held(p, "a", "starting") == kDevices);
 
@@ -256,13 +240,13 @@ TEST_CASE("An evaluator restarted after 30 minutes down raises no burst", "[no_d
                            "interval '1 minute'") == kDevices - 1;
       },
       30s));
-  wait_runs(p, "a", 2);
+  wait_timer_runs(p, "a", 2);
   CHECK(p.alerts() == 0);
   CHECK(held(p, "a", "starting") == 1);
   // Five minutes of watching later: only the device that stayed silent fires.
   exec_sql(p.db_url, "UPDATE nodata_timer SET running_since = now() - interval '6 minutes'");
   REQUIRE(eventually([&] { return devices_with(p, "firing") == "dev-07"; }, 30s));
-  wait_runs(p, "a", 2);
+  wait_timer_runs(p, "a", 2);
   CHECK(p.alerts() == 1);
   CHECK(held(p, "a", "starting") == 0);
   const std::string log = read_file(p.evaluators.at("a").log);
@@ -308,7 +292,7 @@ TEST_CASE("A SENSORS backlog above the limit holds no-data alerts back until it 
            "UPDATE alert_rules SET created_at = now() - interval '2 hours'");
   watched_for_a_day(p);
   REQUIRE(eventually([&] { return held(p, "a", "backlog") == kLive + 1; }, 30s));
-  wait_runs(p, "a", 3);
+  wait_timer_runs(p, "a", 3);
   CHECK(p.alerts() == 0);
   {
     const std::string log = read_file(p.evaluators.at("a").log);
@@ -320,7 +304,7 @@ TEST_CASE("A SENSORS backlog above the limit holds no-data alerts back until it 
   // The ingester drains the backlog: the live devices are heard from, dead-1 fires alone.
   p.start_ingester();
   REQUIRE(eventually([&] { return devices_with(p, "firing") == "dead-1"; }, 30s));
-  wait_runs(p, "a", 2);
+  wait_timer_runs(p, "a", 2);
   CHECK(p.alerts() == 1);
   CHECK(held(p, "a", "backlog") == 0);
   CHECK(query_count(p.db_url,
@@ -345,8 +329,8 @@ TEST_CASE("Two evaluators never both raise the same no-data episode", "[no_data]
   created_ago(p, 6);
   REQUIRE(eventually([&] { return p.alerts() == kDevices; }, 60s));
   REQUIRE(eventually([&] { return hub.count() == kDevices; }, 60s));
-  wait_runs(p, "a", 2);
-  wait_runs(p, "b", 2);
+  wait_timer_runs(p, "a", 2);
+  wait_timer_runs(p, "b", 2);
   CHECK(p.alerts() == kDevices);
   CHECK(query_count(p.db_url, "SELECT count(DISTINCT device_id) FROM alerts") == kDevices);
   CHECK(query_count(p.db_url, "SELECT count(*) FROM deliveries") == kDevices);
@@ -384,7 +368,7 @@ TEST_CASE(
         "humidity / boiler-1 sent no humidity reading for 6 minutes (silent_minutes 5)");
   // Temperature keeps coming: still firing for humidity.
   p.publish("sensors.acme.boiler-1", now_reading("temperature", 21, 1000ms));
-  wait_runs(p, "a", 3);
+  wait_timer_runs(p, "a", 3);
   CHECK(devices_with(p, "firing") == "boiler-1");
   CHECK(p.alerts() == 1);
   // The humidity sensor is back: resolved.
