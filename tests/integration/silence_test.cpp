@@ -124,6 +124,39 @@ TEST_CASE(
   CHECK(query_scalar(p.db_url, "SELECT notified FROM alerts WHERE id = '" + id + "'") == "t");
 }
 
+TEST_CASE(
+    "A silence that runs out by itself over a firing episode lets its notification out "
+    "within a timer interval",
+    "[silences]") {
+  WebhookReceiver hub;
+  Pipeline p;
+  const TimePoint t0 = test_base_time();
+  p.add_rule("above_threshold", 80, "temperature", 0);
+  p.start_ingester();
+  p.start_evaluator("a", timer_env(hub));
+  Api api(p.evaluators.at("a").port);
+  const std::string silence =
+      create_silence(api, p.api_key, R"([{"field":"device","op":"=","value":"boiler-1"}])");
+  p.publish("sensors.acme.boiler-1", reading_json("temperature", 90, t0));
+  REQUIRE(eventually([&] { return status_of(p) == "firing"; }, 30s));
+  CHECK(query_scalar(p.db_url, "SELECT muted FROM alerts") == "t");
+  // The silence now runs out by itself in two seconds (no DELETE).
+  exec_sql(p.db_url, "UPDATE silences SET ends_at = now() + interval '2 seconds'");
+  const std::string ends = query_scalar(p.db_url, "SELECT ends_at FROM silences");
+  REQUIRE(eventually([&] { return hub.count() == 1; }, 30s));
+  // Sent by the timer after the end (timeline 'unmuted'), once.
+  CHECK(query_count(p.db_url,
+                    "SELECT count(*) FROM alert_events WHERE kind = 'unmuted' AND "
+                    "at >= '" +
+                        ends + "'") == 1);
+  auto got = api.get("/api/silences/" + silence, p.api_key);
+  REQUIRE(got);
+  CHECK(std::string_view(Json(got->body)["status"]) == "expired");
+  wait_timer_runs(p, "a", 3);
+  CHECK(hub.count() == 1);
+  CHECK(hub_events(hub) == std::vector<std::string>{"sensor.alert.created"});
+}
+
 TEST_CASE("A silence never reaches another tenant, however broad its regex", "[silences]") {
   WebhookReceiver hub;
   Pipeline p;
