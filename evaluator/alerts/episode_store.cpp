@@ -302,7 +302,10 @@ Fired fire_episode(PgConnection& db, std::int64_t tenant_id, const std::string& 
   // a silence or an inhibition holds the firing notification back (muted) until it ends.
   const FlapOutcome flap = note_transition(db, tenant_id, alert_id);
   const bool quiet = flap != FlapOutcome::normal;
-  const bool muted = !quiet && cooldown_allows && load_alert(db, tenant_id, alert_id)->muted();
+  static const std::string muted_sql =
+      fmt::format("SELECT {} FROM alerts a WHERE a.tenant_id = $1 AND a.id = $2", kAlertMutedSql);
+  const bool muted =
+      !quiet && cooldown_allows && db.exec(muted_sql, {tenant, alert_id}).boolean(0, 0);
   const bool notify = !quiet && cooldown_allows && !muted;
   db.exec(
       "UPDATE alerts SET status = 'firing', fired_at = now(), notified = $3, muted = $4, "

@@ -67,6 +67,20 @@ bool received(Pipeline& p, const std::string& device) {
                                    "' AND last_seen_at > now() - interval '1 minute'") == 1;
 }
 
+/// Devices `key_format` 0..n-1 each send one reading; waits until all n have been received.
+void report_once(Pipeline& p, const char* key_format, int n) {
+  for (int i = 0; i < n; ++i) {
+    p.publish("sensors.acme." + fmt::format(fmt::runtime(key_format), i),
+              now_reading("temperature", i));
+  }
+  REQUIRE(eventually(
+      [&] {
+        return query_count(p.db_url,
+                           "SELECT count(*) FROM devices WHERE last_seen_at IS NOT NULL") == n;
+      },
+      30s));
+}
+
 double held(Pipeline& p, const std::string& evaluator, const std::string& reason) {
   return p.evaluator_metric(evaluator, "ste_eval_nodata_held{reason=\"" + reason + "\"}");
 }
@@ -191,16 +205,7 @@ TEST_CASE("An evaluator restarted after 30 minutes down raises no burst", "[no_d
   Pipeline p;
   p.start_ingester();
   constexpr int kDevices = 20;
-  for (int i = 0; i < kDevices; ++i) {
-    p.publish(fmt::format("sensors.acme.dev-{:02}", i), now_reading("temperature", i));
-  }
-  REQUIRE(eventually(
-      [&] {
-        return query_count(p.db_url,
-                           "SELECT count(*) FROM devices WHERE last_seen_at IS NOT NULL") ==
-               kDevices;
-      },
-      30s));
+  report_once(p, "dev-{:02}", kDevices);
   p.start_evaluator("a", timer_env(hub));
   {
     Api api(p.evaluators.at("a").port);
@@ -262,15 +267,7 @@ TEST_CASE("A SENSORS backlog above the limit holds no-data alerts back until it 
   Pipeline p;
   p.start_ingester();
   constexpr int kLive = 5;
-  for (int i = 0; i < kLive; ++i) {
-    p.publish(fmt::format("sensors.acme.live-{}", i), now_reading("temperature", i));
-  }
-  REQUIRE(eventually(
-      [&] {
-        return query_count(p.db_url,
-                           "SELECT count(*) FROM devices WHERE last_seen_at IS NOT NULL") == kLive;
-      },
-      30s));
+  report_once(p, "live-{}", kLive);
   p.start_evaluator("a", timer_env(hub, {{"STE_NODATA_MAX_LAG", "50"}}));
   Api api(p.evaluators.at("a").port);
   register_devices(api, p.api_key, {"dead-1"});
