@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/install_paths.hpp"
+
 namespace ste {
 
 namespace {
@@ -97,11 +99,6 @@ void require_schema(PgConnection& db, int needed) {
   }
 }
 
-std::filesystem::path default_schema_dir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "share/ste/schema";
-  return exe.parent_path().parent_path() / "share" / "ste" / "schema";
-}
+std::filesystem::path default_schema_dir() { return installed_data_dir("schema"); }
 
 }  // namespace ste

@@ -13,11 +13,13 @@
 #include "evaluator/alerts/episode_timer.hpp"
 #include "evaluator/alerts/retention_pruner.hpp"
 #include "evaluator/api/api_server.hpp"
+#include "evaluator/api/web_page.hpp"
 #include "evaluator/delivery/curl_transport.hpp"
 #include "evaluator/delivery/delivery_worker.hpp"
 #include "evaluator/delivery/pg_outbox.hpp"
 #include "evaluator/evaluation/summary_evaluator.hpp"
 #include "evaluator/evaluation/summary_handler.hpp"
+#include "evaluator/stream/stream_source.hpp"
 
 namespace ste::eval {
 
@@ -128,6 +130,11 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   EpisodeTimer timer(pool, *nats, defaults, std::chrono::seconds{cfg.timer_interval_s}, no_data,
                      std::move(backlog), *registry, metrics.errors_publish);
 
+  // The live view (GET /api/stream): every committed transition and the latest readings, heard
+  // on NATS whichever instance made them.
+  stream::StreamHub hub(cfg.stream, stream::StreamHub::random_epoch(), clock, *registry);
+  stream::StreamSource stream_source(*nats, hub);
+
   DbProbe db_probe(cfg.common.database_url);  // /readyz never waits on the database itself
   db_probe.start();
   ServiceHttp http(cfg.http_addr, registry, [&]() -> std::string {
@@ -137,8 +144,14 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   api::EpisodeEffects effects{defaults, [&nats, &metrics](const EpisodeNotice& n) {
                                 publish_notice(*nats, metrics.errors_publish, n);
                               }};
+  // Each open stream holds one server thread: the API keeps its own threads beside them.
+  const auto http_threads = static_cast<std::size_t>(8 + cfg.stream.max_connections);
+  http.server().new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   api::ApiServer api(http.server(), pool, cfg.admin_api_key, api_limits(cfg), clock, *registry,
-                     effects);
+                     effects, &hub);
+  api::register_web_routes(http.server(), cfg.web_dir.empty() ? api::default_web_dir()
+                                                              : std::filesystem::path(cfg.web_dir));
+  hub.start();
   http.start();
   consumer.start();
   deliveries.start();
@@ -149,6 +162,7 @@ int run_evaluator(const EvaluatorConfig& cfg) {
   // then the background threads, the HTTP API and the probe.
   runtime.on_stop("probe", [&] { db_probe.stop(); });
   runtime.on_stop("http", [&] { http.stop(); });
+  runtime.on_stop("stream", [&] { hub.stop(); });  // ends open streams, so http.stop() returns
   runtime.on_stop("rules", [&] { rules.stop(); });
   runtime.on_stop("retention", [&] { retention.stop(); });
   runtime.on_stop("timer", [&] { timer.stop(); });

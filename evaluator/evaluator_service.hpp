@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/settings.hpp"
+#include "evaluator/stream/stream_hub.hpp"
 
 namespace ste::eval {
 
@@ -45,6 +46,8 @@ struct EvaluatorConfig {
   /// messages not yet stored (undelivered + unacknowledged) than this, or an unknown number;
   /// 0 = no backlog guard.
   std::int64_t nodata_max_lag = 100000;
+  std::string web_dir;  ///< STE_WEB_DIR: the operator page's files; empty = <prefix>/share/ste/web
+  stream::StreamLimits stream;  ///< STE_STREAM_*: GET /api/stream
 };
 
 int run_evaluator(const EvaluatorConfig& config);

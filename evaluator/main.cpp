@@ -97,7 +97,46 @@ int main(int argc, char** argv) {
       ->envname("STE_API_RATE_BURST")
       ->check(CLI::Range(1.0, 1e6))
       ->capture_default_str();
+  app.add_option("--web-dir", cfg.web_dir,
+                 "Directory of the operator page's files (index.html, static/); default: "
+                 "<prefix>/share/ste/web next to the binary")
+      ->envname("STE_WEB_DIR");
+  int keepalive_s = 15;
+  int reading_interval_ms = 1000;
+  app.add_option("--stream-max-connections", cfg.stream.max_connections,
+                 "Live streams (GET /api/stream) open at once on this instance (beyond: 429)")
+      ->envname("STE_STREAM_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--stream-max-per-key", cfg.stream.max_per_key,
+                 "Live streams one API key may have open on this instance (beyond: 429)")
+      ->envname("STE_STREAM_MAX_PER_KEY")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--stream-queue-frames", cfg.stream.queue_frames,
+                 "Events queued for one stream connection; a client that falls further behind "
+                 "gets a reset instead")
+      ->envname("STE_STREAM_QUEUE_FRAMES")
+      ->check(CLI::Range(std::size_t{8}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--stream-replay-events", cfg.stream.replay_events,
+                 "Alert events kept (all tenants) for streams resuming with Last-Event-ID")
+      ->envname("STE_STREAM_REPLAY_EVENTS")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
+      ->capture_default_str();
+  app.add_option("--stream-reading-interval-ms", reading_interval_ms,
+                 "At most one reading update per device per this many milliseconds on a stream")
+      ->envname("STE_STREAM_READING_INTERVAL_MS")
+      ->check(CLI::Range(50, 60000))
+      ->capture_default_str();
+  app.add_option("--stream-keepalive-s", keepalive_s,
+                 "Seconds between keep-alive comments on an idle stream")
+      ->envname("STE_STREAM_KEEPALIVE_S")
+      ->check(CLI::Range(1, 300))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  cfg.stream.keepalive = std::chrono::seconds{keepalive_s};
+  cfg.stream.reading_interval = std::chrono::milliseconds{reading_interval_ms};
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   int rc = 1;

@@ -14,6 +14,10 @@
 #include "evaluator/api/episode_effects.hpp"
 #include "evaluator/api/request_parsing.hpp"
 
+namespace ste::stream {
+class StreamHub;
+}
+
 namespace ste::api {
 
 /// Who made the request: the tenant and the API key it used (docs/ALERTING.md §2).
@@ -70,5 +74,7 @@ void register_key_routes(httplib::Server& s, PgPool& pool);
 void register_settings_routes(httplib::Server& s, PgPool& pool);
 void register_silence_routes(httplib::Server& s, PgPool& pool);
 void register_tenant_routes(httplib::Server& s, PgPool& pool, const std::string& admin_key);
+/// GET /api/stream; answers 503 when `hub` is null.
+void register_stream_routes(httplib::Server& s, PgPool& pool, stream::StreamHub* hub);
 
 }  // namespace ste::api

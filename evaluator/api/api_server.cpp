@@ -34,6 +34,7 @@ const std::vector<Route>& api_routes() {
       {"GET", "/api/settings"},
       {"PUT", "/api/settings"},
       {"GET", "/api/keys"},
+      {"GET", "/api/keys/current"},
       {"POST", "/api/keys"},
       {"DELETE", "/api/keys/{id}"},
       {"GET", "/api/silences"},
@@ -41,6 +42,7 @@ const std::vector<Route>& api_routes() {
       {"POST", "/api/silences/preview"},
       {"GET", "/api/silences/{id}"},
       {"DELETE", "/api/silences/{id}"},
+      {"GET", "/api/stream"},
       {"POST", "/admin/tenants"},
       {"GET", "/healthz"},
       {"GET", "/readyz"},
@@ -170,7 +172,8 @@ httplib::Server::HandlerResponse ApiServer::limit_rate(const httplib::Request& r
 }
 
 ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
-                     const Clock& clock, prometheus::Registry& registry, EpisodeEffects effects)
+                     const Clock& clock, prometheus::Registry& registry, EpisodeEffects effects,
+                     stream::StreamHub* hub)
     : pool_(pool),
       admin_key_(std::move(admin_key)),
       limits_(limits),
@@ -219,6 +222,7 @@ ApiServer::ApiServer(httplib::Server& server, PgPool& pool, std::string admin_ke
   register_settings_routes(server, pool_);
   register_silence_routes(server, pool_);
   register_tenant_routes(server, pool_, admin_key_);
+  register_stream_routes(server, pool_, hub);
 }
 
 }  // namespace ste::api

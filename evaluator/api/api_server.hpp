@@ -18,6 +18,10 @@
 #include "evaluator/api/episode_effects.hpp"
 #include "evaluator/api/request_rate_limiter.hpp"
 
+namespace ste::stream {
+class StreamHub;
+}
+
 namespace ste::api {
 
 /// One route as documented in docs/openapi.yaml (path templates use {name}).
@@ -40,9 +44,11 @@ class ApiServer {
  public:
   /// `admin_key` empty = /admin/* answers 404 (disabled). `clock` drives the rate limits;
   /// `registry` gets `ste_api_rate_limited_total{by="key"|"address"}` (429s answered).
-  /// `effects`: outbox targets and live events for API writes that change episodes.
+  /// `effects`: outbox targets and live events for API writes that change episodes. `hub`: the
+  /// live events of GET /api/stream (null: that route answers 503).
   ApiServer(httplib::Server& server, PgPool& pool, std::string admin_key, ApiLimits limits,
-            const Clock& clock, prometheus::Registry& registry, EpisodeEffects effects = {});
+            const Clock& clock, prometheus::Registry& registry, EpisodeEffects effects = {},
+            stream::StreamHub* hub = nullptr);
 
  private:
   /// 429 with Retry-After when the caller is over its budget; Unhandled otherwise.

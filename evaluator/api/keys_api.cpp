@@ -58,6 +58,16 @@ void list_keys(const httplib::Request& req, httplib::Response& res, const Tenant
   send_json(res, 200, w.take());
 }
 
+/// Who am I: the key the request was made with (the operator page shows its actions by role).
+void current_key(const httplib::Request& req, httplib::Response& res, const Tenant& t,
+                 PgConnection&) {
+  if (auto e = unknown_query_param(req, {})) return send_error(res, *e);
+  JsonWriter w;
+  w.begin_object().field("id", t.key_id).field("name", t.key_name);
+  w.field("role", t.read_only ? "viewer" : "operator").field("tenant", t.slug).end_object();
+  send_json(res, 200, w.take());
+}
+
 void revoke_key(const httplib::Request& req, httplib::Response& res, const Tenant& t,
                 PgConnection& db) {
   const std::string id = req.matches[1];
@@ -70,6 +80,7 @@ void revoke_key(const httplib::Request& req, httplib::Response& res, const Tenan
 
 void register_key_routes(httplib::Server& s, PgPool& pool) {
   s.Get("/api/keys", tenant_endpoint(pool, list_keys));
+  s.Get("/api/keys/current", tenant_endpoint(pool, current_key));
   s.Post("/api/keys", tenant_endpoint(pool, create_key));
   s.Delete(R"(/api/keys/([^/]+))", tenant_endpoint(pool, revoke_key));
 }
