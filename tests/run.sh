@@ -5,12 +5,13 @@
 # ASan+UBSan), starts a PostgreSQL server for the integration tests (each test gets its own
 # fresh database; tests that stop the database start their own server), runs the whole CTest
 # suite (unit and integration; integration tests start their own nats-server per test, since
-# several restart or kill it), stops what it started, then builds the libFuzzer targets with
-# clang-14 (ASan + UBSan) and runs each for STE_FUZZ_SECONDS (default 60), two at a time
-# (tests/fuzz/run.sh). Beside the fuzzers it also builds the plain configuration a packager or a
-# user without presets runs (`cmake -DCMAKE_BUILD_TYPE=Release`, default generator, tests
-# included, no -Werror), so that build stays green. Exits non-zero on any failure or fuzzer
-# finding.
+# several restart or kill it; the operator page's browser tests run in headless Chromium, with
+# playwright-core installed by `npm ci` from the npm registry), stops what it started, then
+# builds the libFuzzer targets with clang-14 (ASan + UBSan) and runs each for STE_FUZZ_SECONDS
+# (default 60), two at a time (tests/fuzz/run.sh). Beside the fuzzers it also builds the plain
+# configuration a packager or a user without presets runs (`cmake -DCMAKE_BUILD_TYPE=Release`,
+# default generator, tests included, no -Werror), so that build stays green. Exits non-zero on
+# any failure or fuzzer finding.
 # STE_FUZZ_SECONDS=0 skips the fuzzers and STE_PLAIN_BUILD=0 the plain build (for a quick local
 # run; CI always runs both).
 set -euo pipefail
@@ -29,6 +30,10 @@ bash deploy/local/install-deps.sh
 jobs="$(nproc)"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
+
+# The operator page's browser tests (tests/browser, run by the CTest test operator_page_test)
+# drive Debian's chromium with playwright-core, pinned in tests/browser/package-lock.json.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 # A private PostgreSQL on a free port, under a temporary state directory.
 state="$(mktemp -d /tmp/ste-test-stack.XXXXXX)"

@@ -15,6 +15,7 @@ readonly PACKAGES=(
   libcpp-httplib-dev prometheus-cpp-dev libcli11-dev libsystemd-dev
   jq curl procps supervisor python3
   clang-14 libclang-rt-14-dev
+  chromium
 )
 
 check_only=0
@@ -37,6 +38,12 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
   if [[ -z "${installed[$pkg]:-}" ]]; then missing+=("$pkg"); fi
 done
+
+# Node.js and npm run the operator page's browser tests (tests/browser). A machine may have
+# them from elsewhere (NodeSource's nodejs carries npm): only when `node` or `npm` is missing
+# are Debian's packages installed.
+if ! command -v node >/dev/null; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null; then missing+=(npm); fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages are installed" >&2
