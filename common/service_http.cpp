@@ -12,7 +12,10 @@ namespace ste {
 
 ServiceHttp::ServiceHttp(std::string addr, std::shared_ptr<prometheus::Registry> registry,
                          ReadinessCheck readiness)
-    : addr_(std::move(addr)), registry_(std::move(registry)), readiness_(std::move(readiness)) {
+    : addr_(std::move(addr)),
+      registry_(std::move(registry)),
+      readiness_(std::move(readiness)),
+      process_(*registry_) {
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
@@ -30,6 +33,7 @@ ServiceHttp::ServiceHttp(std::string addr, std::shared_ptr<prometheus::Registry>
     res.set_content(w.str(), "application/json");
   });
   server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    process_.update();
     prometheus::TextSerializer serializer;
     res.set_content(serializer.Serialize(registry_->Collect()), "text/plain; version=0.0.4");
   });

@@ -1,8 +1,8 @@
 #pragma once
 /// The HTTP surface every service has: /healthz (process alive), /readyz (dependencies
 /// reachable, decided by the service's callback) and /metrics (Prometheus text from the
-/// service's registry), served by cpp-httplib on its own threads. The evaluator adds its API
-/// routes to the same server before start().
+/// service's registry, with the standard process_* metrics), served by cpp-httplib on its own
+/// threads. The evaluator adds its API routes to the same server before start().
 #include <httplib.h>
 #include <prometheus/registry.h>
 
@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "common/process_metrics.hpp"
 
 namespace ste {
 
@@ -32,6 +34,7 @@ class ServiceHttp {
   std::string addr_;
   std::shared_ptr<prometheus::Registry> registry_;
   ReadinessCheck readiness_;
+  ProcessMetrics process_;  ///< process_* metrics, read at each scrape
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
