@@ -10,8 +10,9 @@
 # builds the libFuzzer targets with clang-14 (ASan + UBSan) and runs each for STE_FUZZ_SECONDS
 # (default 60), two at a time (tests/fuzz/run.sh). Beside the fuzzers it also builds the plain
 # configuration a packager or a user without presets runs (`cmake -DCMAKE_BUILD_TYPE=Release`,
-# default generator, tests included, no -Werror), so that build stays green. Exits non-zero on
-# any failure or fuzzer finding.
+# default generator, tests included, no -Werror), so that build stays green, and from it the
+# Debian package, which tests/deploy/package_test.sh lints, installs on this machine, runs and
+# purges. Exits non-zero on any failure or fuzzer finding.
 # STE_FUZZ_SECONDS=0 skips the fuzzers and STE_PLAIN_BUILD=0 the plain build (for a quick local
 # run; CI always runs both).
 set -euo pipefail
@@ -91,5 +92,7 @@ if [[ -n "$plain_pid" ]]; then
     exit 1
   fi
   echo "plain Release build: ok ($(grep -c 'warning:' "$plain_log" || true) compiler warnings, see $plain_log)"
+  # The Debian package from that build: lintian, install on this machine, both units up, purge.
+  bash tests/deploy/package_test.sh build/plain-release
 fi
 exit "$fuzz_status"

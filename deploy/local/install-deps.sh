@@ -15,7 +15,7 @@ readonly PACKAGES=(
   libcpp-httplib-dev prometheus-cpp-dev libcli11-dev libsystemd-dev
   jq curl procps supervisor python3
   clang-14 libclang-rt-14-dev
-  chromium
+  chromium lintian
 )
 
 check_only=0
