@@ -13,7 +13,7 @@ readonly PACKAGES=(
   libnats-dev nats-server postgresql-15 libpq-dev
   libuv1-dev libsimdjson-dev libfmt-dev libspdlog-dev libssl-dev catch2 libcurl4-openssl-dev
   libcpp-httplib-dev prometheus-cpp-dev libcli11-dev libsystemd-dev
-  jq curl procps supervisor python3
+  jq curl procps supervisor python3 prometheus
   clang-14 libclang-rt-14-dev
   chromium lintian
 )
