@@ -502,6 +502,18 @@ start_bg loadgen "$LOGS/loadgen.log" "" "$LOADGEN" --tenant "$TENANT" --devices 
   --metric-names humidity,temperature --rate "$rate" --duration "$load_duration" --batch 10 \
   --spike-every "$SPIKE_EVERY" --spike-value 120
 log "ste-loadgen: $rate readings/s from 20 devices (humidity, temperature), a temperature spike to 120 every $SPIKE_EVERY readings, on the next device each time (log $LOGS/loadgen.log)"
+if ((with_evaluator)); then
+  # The operator page (docs/ALERTING.md §8), served by the evaluator; sign in with the demo key.
+  demo_key=""
+  if [[ -s "$KEY_FILE" ]]; then demo_key="$(jq -r '.api_key // empty' "$KEY_FILE" 2>/dev/null || true)"; fi
+  if ! curl -fsS -o /dev/null -m 2 "http://$EVALUATOR_ADDR/" 2>/dev/null; then
+    log "the operator page is not served at http://$EVALUATOR_ADDR/ (see $LOGS/evaluator.log; STE_WEB_DIR)"
+  elif [[ -n "$demo_key" ]]; then
+    log "operator page: http://$EVALUATOR_ADDR/ — sign in with the demo key $demo_key (from $KEY_FILE)"
+  else
+    log "operator page: http://$EVALUATOR_ADDR/ — sign in with an API key of tenant '$TENANT' (created outside the demo: its key is not known here)"
+  fi
+fi
 if ((duration > 0)); then
   log "running for ${duration}s (Ctrl-C stops earlier)"
 else
