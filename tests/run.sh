@@ -38,17 +38,8 @@ npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 # A private PostgreSQL on a free port, under a temporary state directory.
 state="$(mktemp -d /tmp/ste-test-stack.XXXXXX)"
-pick_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-}
-export STE_STATE_DIR="$state" STE_PG_PORT="$(pick_port)" STE_NATS_PORT="$(pick_port)"
+source "$REPO/tests/support/free_port.sh"
+export STE_STATE_DIR="$state" STE_PG_PORT="$(free_port)" STE_NATS_PORT="$(free_port)"
 cleanup() {
   bash deploy/local/stack.sh wipe >/dev/null 2>&1 || true
   rm -rf "$state"

@@ -27,19 +27,10 @@ fi
 
 work="$(mktemp -d /tmp/ste-package-test.XXXXXX)"
 chmod 0755 "$work"
-pick_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-}
-export STE_STATE_DIR="$work/stack" STE_PG_PORT="$(pick_port)" STE_NATS_PORT="$(pick_port)"
-ingester_port="$(pick_port)"
-evaluator_port="$(pick_port)"
+source "$REPO/tests/support/free_port.sh"
+export STE_STATE_DIR="$work/stack" STE_PG_PORT="$(free_port)" STE_NATS_PORT="$(free_port)"
+ingester_port="$(free_port)"
+evaluator_port="$(free_port)"
 systemd=0
 [[ -d /run/systemd/system ]] && systemd=1
 cleanup() {
