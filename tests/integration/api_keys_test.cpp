@@ -128,7 +128,7 @@ TEST_CASE("A viewer key reads everything and every write answers 403 naming the 
   CHECK(api.put("/api/rules/" + rule_id, op, kRuleBody)->status == 200);
 }
 
-TEST_CASE("Two keys are valid at once; a revoked key answers 401 at once (rotation)",
+TEST_CASE("Two keys are valid at once — a revoked key answers 401 at once (rotation)",
           "[api][keys]") {
   Pipeline p;
   p.start_evaluator("a");
@@ -190,7 +190,7 @@ TEST_CASE("GET /api/keys lists names, roles and ids, never a secret or a hash", 
   CHECK(str(first["keys"].at(0)["role"]) == "operator");
 }
 
-TEST_CASE("The tenant's last operator key cannot be revoked; viewer keys do not count",
+TEST_CASE("The tenant's last operator key cannot be revoked — viewer keys do not count",
           "[api][keys]") {
   Pipeline p;
   p.start_evaluator("a");

@@ -112,7 +112,7 @@ TEST_CASE("A tenant's own URLs get the tenant's credential or none, never the op
 
 TEST_CASE(
     "A delivery written before the tenant rotates (URL, key) goes to the old URL with the "
-    "old key; the new key only to the new URL",
+    "old key — the new key only to the new URL",
     "[delivery][credentials]") {
   WebhookReceiver op, first, second;
   std::atomic<bool> first_up{false};

@@ -109,7 +109,7 @@ TEST_CASE("An undecodable summary is dead-lettered at once with its reason, and 
 
 TEST_CASE(
     "A summary whose evaluation keeps failing is retried with back-off, then dead-lettered with "
-    "the error; other summaries are unaffected",
+    "the error — other summaries are unaffected",
     "[dead_letter]") {
   Pipeline p;
   p.add_rule("above_threshold", 80, "temperature", 0);

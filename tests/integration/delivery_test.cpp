@@ -56,7 +56,7 @@ TEST_CASE(
                     "http_status = 200") == 2);
 }
 
-TEST_CASE("500, 500, 200 is delivered on attempt 3; 400 fails after one attempt", "[delivery]") {
+TEST_CASE("500, 500, 200 is delivered on attempt 3 — 400 fails after one attempt", "[delivery]") {
   WebhookReceiver flaky, rejecting;
   std::atomic<int> calls{0};
   flaky.respond = [&](const Received&) { return ++calls <= 2 ? 500 : 200; };
@@ -85,7 +85,7 @@ TEST_CASE("500, 500, 200 is delivered on attempt 3; 400 fails after one attempt"
 }
 
 TEST_CASE(
-    "A receiver that never answers slows neither alerts nor ingestion; deliveries follow once it "
+    "A receiver that never answers slows neither alerts nor ingestion — deliveries follow once it "
     "answers",
     "[delivery]") {
   WebhookReceiver rx;

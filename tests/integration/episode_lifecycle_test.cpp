@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE(
     "An episode that clears inside the cooldown sends one created and one resolved "
-    "notification; the next episode inside the cooldown notifies neither",
+    "notification — the next episode inside the cooldown notifies neither",
     "[episodes]") {
   WebhookReceiver hub;
   Pipeline p;
@@ -335,7 +335,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Acknowledged, resolved, then firing again gives a new unacknowledged episode; a viewer "
+    "Acknowledged, resolved, then firing again gives a new unacknowledged episode — a viewer "
     "key cannot acknowledge",
     "[episodes][ack]") {
   Pipeline p;

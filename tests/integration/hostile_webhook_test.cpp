@@ -397,7 +397,7 @@ TEST_CASE("A target that redirects to itself is asked once and fails with its 30
 
 TEST_CASE(
     "A target answering one byte a second times out at STE_DELIVERY_TIMEOUT_MS as a network "
-    "error; a 200 whose body trickles is delivered",
+    "error — a 200 whose body trickles is delivered",
     "[delivery][faults]") {
   RawReceiver hub([](RawReceiver::Conn& c) { answer_one_byte_a_second(c); });
   RawReceiver workflow([](RawReceiver::Conn& c) { answer_body_one_byte_a_second(c); });

@@ -74,7 +74,7 @@ TEST_CASE("a fetch returns at most its batch while more than half a batch is alr
   CHECK(seen.size() == 300);  // every message once
 }
 
-TEST_CASE("a filling fetch waits for its whole batch; an available fetch returns what is there",
+TEST_CASE("a filling fetch waits for its whole batch — an available fetch returns what is there",
           "[jetstream_fetch]") {
   Broker b;
   for (int i = 0; i < 5; ++i) b.client->js_publish("ft.f", fmt::format("a{}", i));

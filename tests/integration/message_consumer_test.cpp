@@ -113,7 +113,7 @@ TEST_CASE("a handler that throws loses nothing: the message comes back with its 
   CHECK(errors_hook == 1);
 }
 
-TEST_CASE("no fetch while the service has no room; everything arrives once it has",
+TEST_CASE("no fetch while the service has no room — everything arrives once it has",
           "[message_consumer]") {
   Broker b;
   JetStreamSettler settler(*b.client, kTestStream.name);
@@ -147,7 +147,7 @@ TEST_CASE("no fetch while the service has no room; everything arrives once it ha
   consumer.stop();
 }
 
-TEST_CASE("core mode delivers every message; a throwing handler drops only its own",
+TEST_CASE("core mode delivers every message — a throwing handler drops only its own",
           "[message_consumer]") {
   Broker b;
   CoreSettler settler;

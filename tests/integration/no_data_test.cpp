@@ -94,7 +94,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST_CASE(
-    "A device registered and never heard from fires after silent_minutes; a reading "
+    "A device registered and never heard from fires after silent_minutes — a reading "
     "resolves it",
     "[no_data]") {
   WebhookReceiver hub;

@@ -7,7 +7,7 @@ using namespace ste;
 using namespace ste::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("A message the database refuses is isolated and dead-lettered; its batch is stored",
+TEST_CASE("A message the database refuses is isolated and dead-lettered — its batch is stored",
           "[poison]") {
   Pipeline p;
   // The data's fault, not the database's: SQLSTATE 23514 (check_violation).

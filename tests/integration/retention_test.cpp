@@ -58,7 +58,7 @@ double pruned(Pipeline& p, const std::string& table) {
 }  // namespace
 
 TEST_CASE(
-    "Alerts past the retention go with their deliveries and attempts; recent ones and pending "
+    "Alerts past the retention go with their deliveries and attempts — recent ones and pending "
     "deliveries stay",
     "[retention]") {
   Pipeline p;

@@ -623,7 +623,7 @@ TEST_CASE("A device credential publishes only its tenant's readings and can read
   CHECK(Pipeline::metric(p.ingester_port, "ste_ingest_messages_total") == 1);
 }
 
-TEST_CASE("A tenant's webhook URL on a private address is never called; the operator's is",
+TEST_CASE("A tenant's webhook URL on a private address is never called — the operator's is",
           "[security][ssrf]") {
   Pipeline p;
   WebhookReceiver internal, operator_wf;

@@ -52,7 +52,7 @@ std::string alert_of(Pipeline& p, const std::string& device) {
 }  // namespace
 
 TEST_CASE(
-    "A silence created while an episode fires mutes its repeats; its resolution is "
+    "A silence created while an episode fires mutes its repeats — its resolution is "
     "notified because its firing was",
     "[silences]") {
   WebhookReceiver hub;
@@ -84,7 +84,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "An episode that fired while silenced is notified when the silence ends; one that "
+    "An episode that fired while silenced is notified when the silence ends — one that "
     "resolved while silenced never is",
     "[silences]") {
   WebhookReceiver hub;
@@ -181,7 +181,7 @@ TEST_CASE("A silence never reaches another tenant, however broad its regex", "[s
   CHECK(Json(mine->body)["silences"].get_array().size() == 0);
 }
 
-TEST_CASE("A viewer key cannot create, preview or expire a silence; it can read them",
+TEST_CASE("A viewer key cannot create, preview or expire a silence — it can read them",
           "[silences]") {
   Pipeline p;
   p.start_evaluator("a");

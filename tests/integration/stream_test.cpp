@@ -122,7 +122,7 @@ TEST_CASE("A stream carries its own tenant's alerts and readings and nothing of 
 }
 
 TEST_CASE(
-    "A stream resumed with Last-Event-ID gets exactly the alerts it missed; another instance "
+    "A stream resumed with Last-Event-ID gets exactly the alerts it missed — another instance "
     "answers with a reset",
     "[stream]") {
   Pipeline p;

@@ -76,7 +76,7 @@ TEST_CASE("setting the wall clock forward does not make held messages due for in
 }
 
 TEST_CASE(
-    "a batch whose write takes 10 s is signalled in progress before it is acked; a quicker "
+    "a batch whose write takes 10 s is signalled in progress before it is acked — a quicker "
     "one is not",
     "[held_messages][in_progress][batch_commit]") {
   const auto write_takes =

@@ -78,7 +78,7 @@ TEST_CASE("a rate of zero means no limit", "[rate_limiter]") {
   CHECK(l.callers() == 0);
 }
 
-TEST_CASE("the number of kept callers is capped; idle callers make room", "[rate_limiter]") {
+TEST_CASE("the number of kept callers is capped — idle callers make room", "[rate_limiter]") {
   RequestRateLimiter l({.per_second = 1, .burst = 2, .max_callers = 3});
   CHECK(l.take("a", t0).allowed);
   CHECK(l.take("b", t0).allowed);

@@ -38,7 +38,7 @@ void check_invalid(const ste::api::Parsed<SilenceInput>& p, const std::string& m
 
 }  // namespace
 
-TEST_CASE("a silence needs matchers, ends_at and a comment; starts_at defaults to now",
+TEST_CASE("a silence needs matchers, ends_at and a comment — starts_at defaults to now",
           "[silence]") {
   const auto& s =
       ok(parse_silence_body(silence(R"([{"field":"device","op":"=~","value":"boiler-.*"},)"
@@ -140,7 +140,7 @@ TEST_CASE("a silence's comment is required text of at most 1000 characters", "[s
   check_invalid(parse_silence_body(body("null"), kNow), msg);
 }
 
-TEST_CASE("malformed JSON outranks a bad matcher; a preview takes matchers only", "[silence]") {
+TEST_CASE("malformed JSON outranks a bad matcher — a preview takes matchers only", "[silence]") {
   CHECK(error(parse_silence_body(R"({"matchers":[{"field":"x"}],)", kNow)).status == 400);
   const auto& m =
       ok(parse_preview_body(R"({"matchers":[{"field":"metric","op":"=","value":"t"}]})"));

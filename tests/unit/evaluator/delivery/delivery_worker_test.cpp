@@ -156,7 +156,7 @@ TEST_CASE("claims are paced: idle_poll after an empty claim, 1 s after a failed 
   CHECK(rig.transport.sent().size() == 2);
 }
 
-TEST_CASE("an attempt that cannot be recorded frees its slot; the row waits for its lease",
+TEST_CASE("an attempt that cannot be recorded frees its slot — the row waits for its lease",
           "[delivery_worker]") {
   DeliveryRig rig;
   rig.config.max_in_flight = 1;
