@@ -27,17 +27,18 @@ TEST_CASE("The operator page passes its browser tests against the real services"
   const std::string viewer_key(std::string_view(Json(viewer->body)["key"]));
 
   const char* shots = std::getenv("STE_SCREENSHOT_DIR");
-  const Process::Env env{{"STE_PAGE_URL", fmt::format("http://127.0.0.1:{}/", port)},
-                         {"STE_OPERATOR_KEY", p.api_key},
-                         {"STE_VIEWER_KEY", viewer_key},
-                         {"STE_OTHER_KEY", other_key},
-                         {"STE_LOADGEN_BIN", STE_LOADGEN_BIN},
-                         {"STE_NATS_URL", p.nats.url()},
-                         {"STE_SCREENSHOT_DIR", shots != nullptr ? shots : p.logs.path() + "/shots"}};
+  const Process::Env env{
+      {"STE_PAGE_URL", fmt::format("http://127.0.0.1:{}/", port)},
+      {"STE_OPERATOR_KEY", p.api_key},
+      {"STE_VIEWER_KEY", viewer_key},
+      {"STE_OTHER_KEY", other_key},
+      {"STE_LOADGEN_BIN", STE_LOADGEN_BIN},
+      {"STE_NATS_URL", p.nats.url()},
+      {"STE_SCREENSHOT_DIR", shots != nullptr ? shots : p.logs.path() + "/shots"}};
   const std::string log = p.logs.path() + "/browser.log";
-  const int rc = run_command({"node", "--test", "--test-concurrency=1",
-                              std::string(STE_SOURCE_DIR) + "/tests/browser/"},
-                             log, 240s, env);
+  const int rc = run_command(
+      {"node", "--test", "--test-concurrency=1", std::string(STE_SOURCE_DIR) + "/tests/browser/"},
+      log, 240s, env);
   INFO(log_tail(log, 20000));
   INFO(log_tail(p.evaluators.at("page").log, 4000));
   CHECK(rc == 0);

@@ -189,7 +189,8 @@ TEST_CASE("the alert JSON has every contract key, in order, with its type", "[al
   CHECK(o["version"].get_int64().value() == 3);
 }
 
-TEST_CASE("episode statuses round-trip through their names — unknown names are refused", "[alert]") {
+TEST_CASE("episode statuses round-trip through their names — unknown names are refused",
+          "[alert]") {
   using ste::eval::EpisodeStatus;
   for (auto s : {EpisodeStatus::pending, EpisodeStatus::firing, EpisodeStatus::resolved,
                  EpisodeStatus::cancelled}) {
