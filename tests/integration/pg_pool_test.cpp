@@ -2,7 +2,10 @@
 // sat idle are recognised before a statement is sent on them.
 #include "common/pg_pool.hpp"
 
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <cerrno>
 
 #include "tests/support/test_servers.hpp"
 
@@ -11,7 +14,9 @@ using namespace ste::test;
 using namespace std::chrono_literals;
 
 namespace {
-/// Terminates backend `pid` and waits until it is gone.
+/// Terminates backend `pid` and waits until it is gone: out of pg_stat_activity and, since it
+/// leaves that view a moment before it exits and its socket closes, until the process is gone
+/// (the test servers run on this machine).
 void terminate_backend(const std::string& url, const std::string& pid) {
   exec_sql(url, "SELECT pg_terminate_backend(" + pid + ")");
   REQUIRE(eventually(
@@ -19,6 +24,7 @@ void terminate_backend(const std::string& url, const std::string& pid) {
         return query_count(url, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) == 0;
       },
       10s));
+  REQUIRE(eventually([&] { return ::kill(std::stoi(pid), 0) == -1 && errno == ESRCH; }, 10s));
 }
 }  // namespace
 
