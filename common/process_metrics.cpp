@@ -8,14 +8,11 @@
 #include <sstream>
 #include <string>
 
+#include "common/metric_builders.hpp"
+
 namespace ste {
 
 namespace {
-prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name,
-                         const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-
 /// Seconds since the epoch at boot, from /proc/stat's btime.
 double boot_time() {
   std::ifstream in("/proc/stat");
@@ -63,12 +60,14 @@ bool parse_proc_stat(std::string_view line, ProcStat& out) {
 }
 
 ProcessMetrics::ProcessMetrics(prometheus::Registry& registry)
-    : cpu_(gauge(registry, "process_cpu_seconds_total", "User and system CPU time spent, seconds")),
-      resident_(gauge(registry, "process_resident_memory_bytes", "Resident memory size, bytes")),
-      virtual_(gauge(registry, "process_virtual_memory_bytes", "Virtual memory size, bytes")),
-      open_fds_(gauge(registry, "process_open_fds", "Open file descriptors")),
-      start_time_(gauge(registry, "process_start_time_seconds",
-                        "Start time of the process since the epoch, seconds")) {
+    : cpu_(add_gauge(registry, "process_cpu_seconds_total",
+                     "User and system CPU time spent, seconds")),
+      resident_(
+          add_gauge(registry, "process_resident_memory_bytes", "Resident memory size, bytes")),
+      virtual_(add_gauge(registry, "process_virtual_memory_bytes", "Virtual memory size, bytes")),
+      open_fds_(add_gauge(registry, "process_open_fds", "Open file descriptors")),
+      start_time_(add_gauge(registry, "process_start_time_seconds",
+                            "Start time of the process since the epoch, seconds")) {
   update();
 }
 

@@ -2,25 +2,16 @@
 
 #include <string>
 
+#include "common/metric_builders.hpp"
+
 namespace ste::ingest {
 
-namespace {
-prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
-                             const std::string& help, const prometheus::Labels& labels = {}) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add(labels);
-}
-prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name,
-                         const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-}  // namespace
-
 IngestMetrics::IngestMetrics(prometheus::Registry& r)
-    : messages(counter(r, "ste_ingest_messages_total", "Messages received from NATS")),
+    : messages(add_counter(r, "ste_ingest_messages_total", "Messages received from NATS")),
       readings_stored(
-          counter(r, "ste_ingest_readings_stored_total", "Readings inserted into PostgreSQL")),
-      readings_duplicate(counter(r, "ste_ingest_readings_duplicate_total",
-                                 "Accepted readings that were already stored (redelivery)")),
+          add_counter(r, "ste_ingest_readings_stored_total", "Readings inserted into PostgreSQL")),
+      readings_duplicate(add_counter(r, "ste_ingest_readings_duplicate_total",
+                                     "Accepted readings that were already stored (redelivery)")),
       batches_ok(prometheus::BuildCounter()
                      .Name("ste_ingest_batches_total")
                      .Help("Batches written, by result")
@@ -32,36 +23,38 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                          .Register(r)
                          .Add({{"result", "failed"}})),
       write_retries(
-          counter(r, "ste_ingest_write_retries_total", "Batch writes retried after a failure")),
-      readings_dropped(counter(r, "ste_ingest_readings_dropped_total",
-                               "Readings lost with a failed batch (core mode only)")),
-      messages_naked(counter(r, "ste_ingest_messages_nak_total",
-                             "Messages handed back to JetStream for redelivery after a failure")),
-      summary_failures(counter(r, "ste_ingest_summary_publish_failures_total",
-                               "Batch summaries that could not be published")),
+          add_counter(r, "ste_ingest_write_retries_total", "Batch writes retried after a failure")),
+      readings_dropped(add_counter(r, "ste_ingest_readings_dropped_total",
+                                   "Readings lost with a failed batch (core mode only)")),
+      messages_naked(
+          add_counter(r, "ste_ingest_messages_nak_total",
+                      "Messages handed back to JetStream for redelivery after a failure")),
+      summary_failures(add_counter(r, "ste_ingest_summary_publish_failures_total",
+                                   "Batch summaries that could not be published")),
       batches_summary_failed(prometheus::BuildCounter()
                                  .Name("ste_ingest_batches_total")
                                  .Help("Batches written, by result")
                                  .Register(r)
                                  .Add({{"result", "summary_failed"}})),
-      summary_parts(counter(r, "ste_ingest_summary_parts_total",
-                            "Summary messages published (a large batch's summary is split)")),
+      summary_parts(add_counter(r, "ste_ingest_summary_parts_total",
+                                "Summary messages published (a large batch's summary is split)")),
       messages_in_progress(
-          counter(r, "ste_ingest_messages_in_progress_total",
-                  "In-progress signals sent to JetStream for messages held over 10 s")),
-      ack_failures(counter(r, "ste_ingest_settle_failures_total",
-                           "Acks, naks and in-progress signals that NATS refused",
-                           {{"op", "ack"}})),
-      nak_failures(counter(r, "ste_ingest_settle_failures_total",
-                           "Acks, naks and in-progress signals that NATS refused",
-                           {{"op", "nak"}})),
-      in_progress_failures(counter(r, "ste_ingest_settle_failures_total",
-                                   "Acks, naks and in-progress signals that NATS refused",
-                                   {{"op", "in_progress"}})),
-      dead_lettered(counter(r, "ste_dead_lettered_total",
-                            "Messages moved to ste.dead.<stream> (terminated on their stream), by "
-                            "reason",
-                            {{"stream", "SENSORS"}, {"reason", "write_failed"}})),
+          add_counter(r, "ste_ingest_messages_in_progress_total",
+                      "In-progress signals sent to JetStream for messages held over 10 s")),
+      ack_failures(add_counter(r, "ste_ingest_settle_failures_total",
+                               "Acks, naks and in-progress signals that NATS refused",
+                               {{"op", "ack"}})),
+      nak_failures(add_counter(r, "ste_ingest_settle_failures_total",
+                               "Acks, naks and in-progress signals that NATS refused",
+                               {{"op", "nak"}})),
+      in_progress_failures(add_counter(r, "ste_ingest_settle_failures_total",
+                                       "Acks, naks and in-progress signals that NATS refused",
+                                       {{"op", "in_progress"}})),
+      dead_lettered(
+          add_counter(r, "ste_dead_lettered_total",
+                      "Messages moved to ste.dead.<stream> (terminated on their stream), by "
+                      "reason",
+                      {{"stream", "SENSORS"}, {"reason", "write_failed"}})),
       batch_seconds(
           prometheus::BuildHistogram()
               .Name("ste_ingest_batch_seconds")
@@ -76,22 +69,23 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                      .Add({}, prometheus::Histogram::BucketBoundaries{10, 100, 500, 1000, 2000,
                                                                       5000, 10000, 20000})),
       buffered_readings(
-          gauge(r, "ste_ingest_buffered_readings", "Readings waiting in the batch buffer")),
-      inflight_readings(gauge(r, "ste_ingest_inflight_readings",
-                              "Readings received but not yet committed or rejected")),
-      consumer_pending(gauge(r, "ste_ingest_consumer_pending",
-                             "Messages waiting in the JetStream consumer (consumer lag)")),
+          add_gauge(r, "ste_ingest_buffered_readings", "Readings waiting in the batch buffer")),
+      inflight_readings(add_gauge(r, "ste_ingest_inflight_readings",
+                                  "Readings received but not yet committed or rejected")),
+      consumer_pending(add_gauge(r, "ste_ingest_consumer_pending",
+                                 "Messages waiting in the JetStream consumer (consumer lag)")),
       stream_trimmed(
-          counter(r, "ste_ingest_stream_trimmed_messages_total",
-                  "Acknowledged messages purged from the SENSORS stream (limits "
-                  "retention: trimmed below the consumers' ack floors every trim interval)")),
-      trim_failures(counter(r, "ste_ingest_stream_trim_failures_total",
-                            "SENSORS trims that failed (the stream grows until one succeeds)")),
-      device_cap_deferred(counter(r, "ste_ingest_device_cap_deferred_total",
-                                  "Messages handed back to wait because their device is new and "
-                                  "the tenant's new-device cap is reached")),
-      device_cap_held(gauge(r, "ste_ingest_device_cap_held",
-                            "Messages currently waiting for the new-device cap")) {
+          add_counter(r, "ste_ingest_stream_trimmed_messages_total",
+                      "Acknowledged messages purged from the SENSORS stream (limits "
+                      "retention: trimmed below the consumers' ack floors every trim interval)")),
+      trim_failures(add_counter(r, "ste_ingest_stream_trim_failures_total",
+                                "SENSORS trims that failed (the stream grows until one succeeds)")),
+      device_cap_deferred(
+          add_counter(r, "ste_ingest_device_cap_deferred_total",
+                      "Messages handed back to wait because their device is new and "
+                      "the tenant's new-device cap is reached")),
+      device_cap_held(add_gauge(r, "ste_ingest_device_cap_held",
+                                "Messages currently waiting for the new-device cap")) {
   auto& family = prometheus::BuildCounter()
                      .Name("ste_ingest_rejected_total")
                      .Help("Rejected messages or readings, by reason")

@@ -2,13 +2,11 @@
 
 #include <string>
 
+#include "common/metric_builders.hpp"
+
 namespace ste::eval {
 
 namespace {
-prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
-                             const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
 prometheus::Counter& error_counter(prometheus::Registry& r, const std::string& kind) {
   return prometheus::BuildCounter()
       .Name("ste_eval_errors_total")
@@ -49,25 +47,27 @@ prometheus::Counter& transition_counter(prometheus::Registry& r, const std::stri
 }  // namespace
 
 EvalMetrics::EvalMetrics(prometheus::Registry& r)
-    : summaries(counter(r, "ste_eval_summaries_total", "Batch summaries evaluated")),
-      tuples(counter(r, "ste_eval_tuples_total", "Summary tuples evaluated")),
-      alerts_fired(counter(r, "ste_eval_alerts_fired_total", "Episodes that fired")),
-      suppressed_cooldown(counter(r, "ste_eval_suppressed_cooldown_total",
-                                  "Episodes that fired inside the cooldown of the fingerprint's "
-                                  "last notification: stored, not notified")),
-      already_stored(counter(r, "ste_eval_already_stored_total",
-                             "Tuples not newer than what their fingerprint has already evaluated "
-                             "(a redelivered summary): nothing changed")),
-      rule_stale(counter(r, "ste_eval_rule_stale_total",
-                         "Tuples skipped because their rule was edited, disabled or deleted "
-                         "since this evaluator cached it")),
+    : summaries(add_counter(r, "ste_eval_summaries_total", "Batch summaries evaluated")),
+      tuples(add_counter(r, "ste_eval_tuples_total", "Summary tuples evaluated")),
+      alerts_fired(add_counter(r, "ste_eval_alerts_fired_total", "Episodes that fired")),
+      suppressed_cooldown(
+          add_counter(r, "ste_eval_suppressed_cooldown_total",
+                      "Episodes that fired inside the cooldown of the fingerprint's "
+                      "last notification: stored, not notified")),
+      already_stored(
+          add_counter(r, "ste_eval_already_stored_total",
+                      "Tuples not newer than what their fingerprint has already evaluated "
+                      "(a redelivered summary): nothing changed")),
+      rule_stale(add_counter(r, "ste_eval_rule_stale_total",
+                             "Tuples skipped because their rule was edited, disabled or deleted "
+                             "since this evaluator cached it")),
       opened(transition_counter(r, "opened")),
       fired(transition_counter(r, "fired")),
       cancelled(transition_counter(r, "cancelled")),
       resolved(transition_counter(r, "resolved")),
       skipped_few_buckets(
-          counter(r, "ste_eval_skipped_few_buckets_total",
-                  "Deviation checks skipped: fewer than 5 one-minute buckets of history")),
+          add_counter(r, "ste_eval_skipped_few_buckets_total",
+                      "Deviation checks skipped: fewer than 5 one-minute buckets of history")),
       errors_database(error_counter(r, "database")),
       errors_evaluation(error_counter(r, "evaluation")),
       errors_bad_summary(error_counter(r, "bad_summary")),

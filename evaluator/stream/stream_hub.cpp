@@ -4,6 +4,7 @@
 #include <random>
 
 #include "common/json_writer.hpp"
+#include "common/metric_builders.hpp"
 #include "common/time_format.hpp"
 #include "evaluator/stream/sse_frame.hpp"
 
@@ -33,11 +34,6 @@ std::string readings_json(const std::vector<const DeviceUpdate*>& updates) {
   }
   w.end_array().end_object();
   return w.take();
-}
-
-prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
-                             const std::string& help, const prometheus::Labels& labels = {}) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add(labels);
 }
 
 }  // namespace
@@ -93,25 +89,23 @@ StreamHub::StreamHub(StreamLimits limits, std::string epoch, const Clock& clock,
       clock_(clock),
       overflow_reset_(make_frame(sse_frame("reset", reset_json("slow_client")))),
       throttle_(limits.reading_interval, limits.max_devices),
-      connections_gauge_(prometheus::BuildGauge()
-                             .Name("ste_api_stream_connections")
-                             .Help("Open GET /api/stream connections")
-                             .Register(registry)
-                             .Add({})),
-      refused_for_key_(counter(registry, "ste_api_stream_refused_total",
-                               "Stream connections refused (429): too many for one API key, or "
-                               "too many in all",
-                               {{"reason", "per_key"}})),
-      refused_total_(counter(registry, "ste_api_stream_refused_total", "", {{"reason", "total"}})),
-      overflows_(counter(registry, "ste_api_stream_overflows_total",
-                         "Stream connections whose queue filled (a client not reading): their "
-                         "queued events were replaced by a reset")),
-      resets_unresumable_(counter(registry, "ste_api_stream_unresumable_total",
-                                  "Reconnections whose Last-Event-ID this instance could not "
-                                  "resume (another instance's, before a restart, or too old)")),
-      readings_dropped_(counter(registry, "ste_api_stream_readings_dropped_total",
-                                "Readings not streamed because the per-device throttle tracked "
-                                "its maximum number of devices")) {}
+      connections_gauge_(
+          add_gauge(registry, "ste_api_stream_connections", "Open GET /api/stream connections")),
+      refused_for_key_(add_counter(registry, "ste_api_stream_refused_total",
+                                   "Stream connections refused (429): too many for one API key, or "
+                                   "too many in all",
+                                   {{"reason", "per_key"}})),
+      refused_total_(
+          add_counter(registry, "ste_api_stream_refused_total", "", {{"reason", "total"}})),
+      overflows_(add_counter(registry, "ste_api_stream_overflows_total",
+                             "Stream connections whose queue filled (a client not reading): their "
+                             "queued events were replaced by a reset")),
+      resets_unresumable_(add_counter(registry, "ste_api_stream_unresumable_total",
+                                      "Reconnections whose Last-Event-ID this instance could not "
+                                      "resume (another instance's, before a restart, or too old)")),
+      readings_dropped_(add_counter(registry, "ste_api_stream_readings_dropped_total",
+                                    "Readings not streamed because the per-device throttle tracked "
+                                    "its maximum number of devices")) {}
 
 StreamHub::~StreamHub() { stop(); }
 
@@ -177,11 +171,7 @@ void StreamHub::on_reading(const std::string& tenant, const std::string& device,
                            const std::string& metric, MetricValue v) {
   std::lock_guard lock(mu_);
   if (by_tenant_.find(tenant) == by_tenant_.end()) return;
-  throttle_.offer(tenant, device, metric, v);
-  if (throttle_.dropped() != throttle_dropped_seen_) {
-    readings_dropped_.Increment(static_cast<double>(throttle_.dropped() - throttle_dropped_seen_));
-    throttle_dropped_seen_ = throttle_.dropped();
-  }
+  if (!throttle_.offer(tenant, device, metric, v)) readings_dropped_.Increment();
 }
 
 void StreamHub::flush_readings(MonoPoint now) {

@@ -144,7 +144,6 @@ class StreamHub {
   std::deque<Replayed> ring_;
   std::uint64_t last_seq_ = 0;
   ReadingThrottle throttle_;
-  std::uint64_t throttle_dropped_seen_ = 0;
   bool stopping_ = false;
   std::condition_variable ticker_cv_;
   std::thread ticker_;

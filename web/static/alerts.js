@@ -310,37 +310,43 @@ function applyChanged(res) {
   onDeviceAlert(res);
 }
 
-function ackDialog(a) {
+/** A state change with an optional comment (ack, resolve): POST, then show the new state. */
+function actionDialog(a, { kind, title, text, path, submitLabel, done }) {
   openDialog({
-    kind: 'ack',
-    title: 'Acknowledge alert',
-    text: `${describe(a)}. Repeats stop; the resolution is still notified.`,
+    kind,
+    title,
+    text: `${describe(a)}. ${text}`,
     fields: [{ name: 'comment', label: 'Comment (optional)', type: 'textarea', maxLength: 1000 }],
-    submitLabel: 'Acknowledge',
+    submitLabel,
     onSubmit: async ({ comment }) => {
       const res = await ctx.api
-        .post(`/api/alerts/${encodeURIComponent(a.id)}/ack`, comment ? { comment } : {}, { headers: ifMatch(a) })
+        .post(`/api/alerts/${encodeURIComponent(a.id)}/${path}`, comment ? { comment } : {}, { headers: ifMatch(a) })
         .catch((e) => refreshAfter(e, a));
       applyChanged(res);
-      notice(`Acknowledged: ${a.device} ${a.metric}`, { kind: 'ok', key: 'action' });
+      notice(`${done}: ${a.device} ${a.metric}`, { kind: 'ok', key: 'action' });
     },
   });
 }
 
+function ackDialog(a) {
+  actionDialog(a, {
+    kind: 'ack',
+    title: 'Acknowledge alert',
+    text: 'Repeats stop; the resolution is still notified.',
+    path: 'ack',
+    submitLabel: 'Acknowledge',
+    done: 'Acknowledged',
+  });
+}
+
 function resolveDialog(a) {
-  openDialog({
+  actionDialog(a, {
     kind: 'resolve',
     title: 'Resolve alert by hand',
-    text: `${describe(a)}. A later crossing opens a new episode.`,
-    fields: [{ name: 'comment', label: 'Comment (optional)', type: 'textarea', maxLength: 1000 }],
+    text: 'A later crossing opens a new episode.',
+    path: 'resolve',
     submitLabel: 'Resolve',
-    onSubmit: async ({ comment }) => {
-      const res = await ctx.api
-        .post(`/api/alerts/${encodeURIComponent(a.id)}/resolve`, comment ? { comment } : {}, { headers: ifMatch(a) })
-        .catch((e) => refreshAfter(e, a));
-      applyChanged(res);
-      notice(`Resolved: ${a.device} ${a.metric}`, { kind: 'ok', key: 'action' });
-    },
+    done: 'Resolved',
   });
 }
 
